@@ -1,0 +1,42 @@
+# redis-pubsub -- top-level Makefile.
+#   make            build src/redis-pubsub-server (installs build packages if missing)
+#   make run        build and run on redis-pubsub.conf in the foreground
+#   make test       install test packages, build, run every suite, print totals
+#   make test-unit  C unit tests only (always ASan+UBSan)
+#   make clean
+# Variables forwarded to src/: MALLOC=libc, SANITIZE=address|undefined,
+# OPTIMIZATION=-O0, V=1, WERROR=no.
+
+PREFIX ?= /usr/local
+SRC_VARS := $(foreach v,MALLOC SANITIZE OPTIMIZATION V WERROR,$(if $($(v)),$(v)=$($(v))))
+
+all: deps-build
+	$(MAKE) -C src $(SRC_VARS)
+
+deps-build:
+	@sh deps/install.sh build
+
+deps-test:
+	@sh deps/install.sh test
+
+run: all
+	src/redis-pubsub-server redis-pubsub.conf
+
+test: deps-test
+	$(MAKE) -C src $(SRC_VARS)
+	@sh tests/run-all.sh
+
+test-unit: deps-test
+	$(MAKE) -C tests/c
+	cd . && tests/c/build/test_main
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 src/build/default/redis-pubsub-server $(DESTDIR)$(PREFIX)/bin/redis-pubsub-server
+
+clean:
+	$(MAKE) -C src clean
+	$(MAKE) -C tests/c clean
+	rm -rf tests/tmp
+
+.PHONY: all deps-build deps-test run test test-unit install clean

@@ -1,0 +1,39 @@
+#!/bin/sh
+# deps/install.sh build|test -- installs the Debian packages a step needs,
+# only those missing, so a machine that has them needs no network.
+# See deps/README.md for what each package is for.
+set -e
+
+build_pkgs="gcc make libc6-dev libjemalloc-dev"
+test_pkgs="$build_pkgs tcl redis-server redis-tools"
+
+case "$1" in
+    build) want=$build_pkgs ;;
+    test) want=$test_pkgs ;;
+    *) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# Installing redis-server must not leave a system Redis running on 6379:
+# policy-rc.d forbids service starts during the install (where systemd
+# or init scripts would otherwise start it).
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e $policy ] && [ "$(id -u)" = 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' > $policy && chmod +x $policy && made_policy=1
+fi
+$SUDO apt-get install -y -qq --no-install-recommends $missing
+[ -n "$made_policy" ] && rm -f $policy
+exit 0

@@ -1,0 +1,706 @@
+/* client.c -- One connection's life: accept, read, parse, dispatch, queue
+ * output, write, enforce limits, close.
+ *
+ *   socket --read--> qbuf --resp_parse--> argv --dispatch--> handler
+ *                                                               |
+ *   socket <--writev-- [out_head: bytes | frame ref | ...] + reply <--+
+ *
+ * Replies are encoded into c->reply, a small buffer allocated on demand.
+ * A published message is a shared frame: large ones are queued by reference
+ * (one node per subscriber, no copy), small ones are copied into c->reply
+ * because a memcpy is cheaper than a node. Order is kept by moving c->reply
+ * into the queue before a frame reference is appended.
+ *
+ * Nothing is written from inside a handler: clients with output go on the
+ * pending list and client_before_sleep() writes them all before the loop
+ * sleeps; EV_WRITABLE is armed only when the kernel buffer is full.
+ * A client is never freed in the middle of a callback chain: it is marked
+ * CLIENT_CLOSE_ASAP and freed in client_before_sleep(). */
+#include "client.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ev.h"
+#include "frame.h"
+#include "log.h"
+#include "mem.h"
+#include "pubsub.h"
+
+#define CLIENT_READ_LEN (16 * 1024)          /* bytes per read(), Redis's size */
+#define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
+#define CLIENT_REPLY_KEEP 16384              /* reply buffer kept when idle, bytes */
+#define CLIENT_IOV_MAX 256
+#define CLIENT_WRITE_MAX (1024 * 1024)       /* bytes per client per write pass */
+/* A client whose replies pile up above this stops being read until they
+ * drain: a client that never reads cannot grow the server without bound. */
+#define CLIENT_PAUSE_OUT_BYTES (4 * 1024 * 1024)
+
+struct out_node {
+    out_node *next;
+    frame *f;          /* owned reference, or NULL for a bytes node */
+    buf b;             /* bytes node contents */
+};
+
+static const char *const err_max_clients = "-ERR max number of clients reached\r\n";
+static const char *const err_protected =
+    "-DENIED Redis is running in protected mode because protected mode is enabled "
+    "and no password is set for the default user. In this mode connections are "
+    "only accepted from the loopback interface. If you want to connect from "
+    "external computers to Redis you may adopt one of the following solutions: "
+    "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' "
+    "from the loopback interface by connecting to Redis from the same host the "
+    "server is running, however MAKE SURE Redis is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. "
+    "2) Alternatively you can just disable the protected mode by editing the Redis "
+    "configuration file, and setting the protected mode option to 'no', and then "
+    "restarting the server. 3) If you started the server manually just for testing, "
+    "restart it with the '--protected-mode no' option. 4) Set up an authentication "
+    "password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.\r\n";
+
+static struct {
+    ev_loop *loop;                 /* borrowed */
+    pubsub *ps;                    /* borrowed */
+    client_dispatch_fn *dispatch;
+    client *head;                  /* all clients */
+    client *pending;               /* clients with output to flush */
+    client *closing;               /* clients to free in before-sleep */
+    uint64_t next_id;
+    slice *argv;                   /* scratch argv for dispatch */
+    int argv_cap;
+    buf discard;                   /* replies of CLIENT REPLY OFF/SKIP */
+    client_stats stats;
+} M;
+
+static void on_readable(ev_loop *loop, int fd, void *data, int mask);
+static void on_writable(ev_loop *loop, int fd, void *data, int mask);
+static void process_input(client *c);
+static void client_free(client *c);
+
+void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
+    M.loop = loop;
+    M.ps = ps;
+    M.dispatch = dispatch;
+    M.next_id = 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Accepting connections
+ * The checks Redis makes before a client may speak: maxclients and
+ * protected mode. Both reply with one line written straight to the socket
+ * and close it; neither creates a client.
+ * ------------------------------------------------------------------------ */
+
+static void refuse(int fd, const char *msg) {
+    /* Best effort: the socket is fresh, so a short line always fits. */
+    ssize_t n = write(fd, msg, strlen(msg));
+    (void)n;
+    close(fd);
+}
+
+static client *client_new(int fd, bool unix_socket) {
+    client *c = mem_calloc(sizeof(*c));
+    c->id = M.next_id++;
+    c->fd = fd;
+    c->resp = 2;
+    c->state = CLIENT_ACTIVE;
+    c->authenticated = cfg.requirepass == NULL || cfg.requirepass[0] == '\0';
+    c->ctime_ms = c->last_active_ms = util_time_ms();
+    resp_parser_init(&c->parser);
+    c->parser.max_bulk_len = cfg.proto_max_bulk_len;
+    c->last_cmd = "NULL";
+    if (unix_socket) {
+        c->flags |= CLIENT_UNIX_SOCKET;
+        snprintf(c->addr, sizeof(c->addr), "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
+        snprintf(c->laddr, sizeof(c->laddr), "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
+    } else {
+        net_peer_str(fd, c->addr, sizeof(c->addr));
+        net_local_str(fd, c->laddr, sizeof(c->laddr));
+    }
+    c->next = M.head;
+    if (M.head) M.head->prev = c;
+    M.head = c;
+    M.stats.connected++;
+    M.stats.total_connections++;
+    return c;
+}
+
+static void accept_one(int fd, bool unix_socket) {
+    char err[NET_ERR_LEN];
+    if (M.stats.connected >= (long long)cfg.maxclients) {
+        M.stats.rejected_connections++;
+        refuse(fd, err_max_clients);
+        return;
+    }
+    if (!unix_socket) {
+        net_set_nodelay(err, fd, true);
+        if (cfg.tcp_keepalive > 0) net_set_keepalive(err, fd, cfg.tcp_keepalive);
+        if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
+            !net_is_local_peer(fd)) {
+            M.stats.rejected_connections++;
+            refuse(fd, err_protected);
+            return;
+        }
+    }
+    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
+        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+        M.stats.rejected_connections++;
+        refuse(fd, err_max_clients);
+        return;
+    }
+    client *c = client_new(fd, unix_socket);
+    ev_add_fd(M.loop, fd, EV_READABLE, on_readable, c);
+    log_verbose("Accepted %s", c->addr);
+}
+
+static void accept_loop(int lfd, bool unix_socket) {
+    char err[NET_ERR_LEN];
+    /* Bounded like Redis (MAX_ACCEPTS_PER_CALL) so a connection storm
+     * cannot starve the clients already connected. */
+    for (int i = 0; i < 1000; i++) {
+        int fd = net_accept(err, lfd);
+        if (fd == -1) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_verbose("Accepting client connection: %s", err);
+            return;
+        }
+        accept_one(fd, unix_socket);
+    }
+}
+
+void client_on_accept(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)data, (void)mask;
+    accept_loop(fd, false);
+}
+
+void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)data, (void)mask;
+    accept_loop(fd, true);
+}
+
+/* ------------------------------------------------------------------------
+ * Lifecycle
+ * ------------------------------------------------------------------------ */
+
+void client_set_state(client *c, client_state state) {
+    /* Legal moves only go towards closing. */
+    if (state < c->state) {
+        log_warning("BUG: client %llu state %d -> %d refused",
+                    (unsigned long long)c->id, c->state, state);
+        return;
+    }
+    if (state == c->state) return;
+    log_debug("client %llu state %d -> %d", (unsigned long long)c->id, c->state, state);
+    c->state = state;
+    if (state == CLIENT_CLOSE_ASAP) {
+        c->close_next = M.closing;
+        M.closing = c;
+    } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
+        /* Stop reading; the write path closes it once the output is out. */
+        ev_del_fd(M.loop, c->fd, EV_READABLE);
+        if (c->out_bytes == 0 && !(c->flags & CLIENT_PENDING_WRITE))
+            client_set_state(c, CLIENT_CLOSE_ASAP);
+    }
+}
+
+void client_close_async(client *c) {
+    client_set_state(c, CLIENT_CLOSE_ASAP);
+}
+
+static void out_free_all(client *c) {
+    out_node *n = c->out_head;
+    while (n) {
+        out_node *next = n->next;
+        frame_release(n->f);
+        buf_free(&n->b);
+        mem_free(n);
+        n = next;
+    }
+    c->out_head = c->out_tail = NULL;
+    c->out_nodes = 0;
+    c->out_bytes = 0;
+    c->out_sent = 0;
+    buf_free(&c->reply);
+}
+
+static void free_multi(client *c) {
+    for (int i = 0; i < c->multi_count; i++) {
+        for (int j = 0; j < c->multi[i].argc; j++) mem_free((void *)c->multi[i].argv[j].ptr);
+        mem_free(c->multi[i].argv);
+    }
+    mem_free(c->multi);
+    c->multi = NULL;
+    c->multi_count = 0;
+}
+
+void client_multi_reset(client *c) {
+    free_multi(c);
+    c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
+}
+
+static void client_free(client *c) {
+    if (c->subs) {
+        M.stats.pubsub_clients--;
+        pubsub_sub_release(M.ps, &c->subs);
+    }
+    ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
+    close(c->fd);
+    out_free_all(c);
+    buf_free(&c->qbuf);
+    resp_parser_free(&c->parser);
+    free_multi(c);
+    mem_free(c->user);
+    mem_free(c->name);
+    mem_free(c->lib_name);
+    mem_free(c->lib_ver);
+    if (c->prev) c->prev->next = c->next;
+    else M.head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (c->flags & CLIENT_PENDING_WRITE) {
+        client **link = &M.pending;
+        while (*link && *link != c) link = &(*link)->pending_next;
+        if (*link) *link = c->pending_next;
+    }
+    M.stats.connected--;
+    mem_free(c);
+}
+
+static void free_closing(void) {
+    while (M.closing) {
+        client *c = M.closing;
+        M.closing = c->close_next;
+        client_free(c);
+    }
+}
+
+void client_free_all(void) {
+    while (M.head) {
+        client *c = M.head;
+        if (c->state != CLIENT_CLOSE_ASAP) client_set_state(c, CLIENT_CLOSE_ASAP);
+        /* Take it off the closing list too: we free it right here. */
+        client **link = &M.closing;
+        while (*link && *link != c) link = &(*link)->close_next;
+        if (*link) *link = c->close_next;
+        client_free(c);
+    }
+    M.closing = NULL;
+    mem_free(M.argv);
+    M.argv = NULL;
+    M.argv_cap = 0;
+    buf_free(&M.discard);
+}
+
+/* ------------------------------------------------------------------------
+ * Input: read, parse, dispatch
+ * ------------------------------------------------------------------------ */
+
+static bool auth_required(const client *c) {
+    return !c->authenticated;
+}
+
+static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)mask;
+    client *c = data;
+    if (c->state != CLIENT_ACTIVE) return;
+    size_t want = CLIENT_READ_LEN;
+    size_t bulk_left = resp_parser_wanted(&c->parser);
+    /* For a big bulk, read it in as few calls as possible. */
+    if (bulk_left > want) want = bulk_left;
+    buf_reserve(&c->qbuf, want);
+    ssize_t n = read(fd, c->qbuf.data + c->qbuf.len, want);
+    if (n == 0) {
+        log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+        client_close_async(c);
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        log_verbose("Reading from client: %s", strerror(errno));
+        client_close_async(c);
+        return;
+    }
+    c->qbuf.len += (size_t)n;
+    if (c->qbuf.len > c->qbuf_peak) c->qbuf_peak = c->qbuf.len;
+    M.stats.total_net_input_bytes += n;
+    c->last_active_ms = util_time_ms();
+    if ((long long)c->qbuf.len > cfg.client_query_buffer_limit) {
+        log_warning("Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
+                    (unsigned long long)c->id, c->addr, c->qbuf.len);
+        client_close_async(c);
+        return;
+    }
+    process_input(c);
+}
+
+static void protocol_error(client *c) {
+    char msg[160];
+    snprintf(msg, sizeof(msg), "ERR %s", c->parser.err);
+    log_verbose("Protocol error (%s) from client: id=%llu addr=%s",
+                c->parser.err, (unsigned long long)c->id, c->addr);
+    /* The error is sent even under CLIENT REPLY OFF, as Redis does. */
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT);
+    client_add_error(c, msg);
+    client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
+}
+
+static void run_command(client *c) {
+    int argc = (int)c->parser.argc;
+    if (argc > M.argv_cap) {
+        M.argv_cap = argc * 2;
+        M.argv = mem_realloc(M.argv, sizeof(slice) * (size_t)M.argv_cap);
+    }
+    for (int i = 0; i < argc; i++) {
+        M.argv[i].ptr = c->qbuf.data + c->parser.argv[i].off;
+        M.argv[i].len = c->parser.argv[i].len;
+    }
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    }
+    M.dispatch(c, argc, M.argv);
+    c->flags &= ~CLIENT_REPLY_SKIP;
+}
+
+static void process_input(client *c) {
+    while (c->state == CLIENT_ACTIVE && !(c->flags & CLIENT_READ_PAUSED)) {
+        c->parser.unauthenticated = auth_required(c);
+        int rc = resp_parse(&c->parser, c->qbuf.data, c->qbuf.len);
+        if (rc == RESP_INCOMPLETE) break;
+        if (rc == RESP_ERR) {
+            protocol_error(c);
+            break;
+        }
+        run_command(c);
+        if (c->out_bytes > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
+            c->flags |= CLIENT_READ_PAUSED;
+            ev_del_fd(M.loop, c->fd, EV_READABLE);
+        }
+    }
+    size_t used = resp_parser_pos(&c->parser);
+    if (used > 0 && c->state != CLIENT_CLOSE_ASAP) {
+        buf_consume(&c->qbuf, used);
+        resp_parser_shift(&c->parser, used);
+    }
+    if (c->qbuf.len == 0 && c->qbuf.cap > CLIENT_READ_LEN * 2) buf_free(&c->qbuf);
+}
+
+/* ------------------------------------------------------------------------
+ * Output queue
+ * ------------------------------------------------------------------------ */
+
+static void mark_pending(client *c) {
+    if (c->flags & CLIENT_PENDING_WRITE) return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    c->pending_next = M.pending;
+    M.pending = c;
+}
+
+static bool replies_suppressed(const client *c) {
+    return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
+}
+
+buf *client_reply_buf(client *c) {
+    if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) {
+        M.discard.len = 0;
+        return &M.discard;
+    }
+    mark_pending(c);
+    return &c->reply;
+}
+
+void client_add_ok(client *c) {
+    buf_append(client_reply_buf(c), "+OK\r\n", 5);
+}
+
+void client_add_error(client *c, const char *text) {
+    resp_add_error(client_reply_buf(c), text);
+}
+
+void client_add_errorf(client *c, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    client_add_error(c, msg);
+}
+
+static out_node *push_node(client *c) {
+    out_node *n = mem_calloc(sizeof(*n));
+    if (c->out_tail) c->out_tail->next = n;
+    else c->out_head = n;
+    c->out_tail = n;
+    c->out_nodes++;
+    return n;
+}
+
+/* Pending bytes: the queue's (already counted in out_bytes) plus c->reply. */
+static size_t pending_bytes(const client *c) {
+    return c->out_bytes + c->reply.len;
+}
+
+void client_add_frame(client *c, frame *f) {
+    if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) return;
+    mark_pending(c);
+    if (f->len <= CLIENT_FRAME_COPY_MAX) {
+        buf_append(&c->reply, f->data, f->len);
+    } else {
+        if (c->reply.len > 0) {
+            /* Keep order: what is in c->reply goes before the frame. */
+            bool was_head = c->out_head == NULL;
+            out_node *rn = push_node(c);
+            rn->b = c->reply;
+            memset(&c->reply, 0, sizeof(c->reply));
+            /* A partly written reply becomes the head: out_sent carries over. */
+            c->out_bytes += rn->b.len - (was_head ? c->out_sent : 0);
+        }
+        out_node *n = push_node(c);
+        frame_retain(f);
+        n->f = f;
+        c->out_bytes += f->len;
+    }
+    client_check_output_limits(c);
+}
+
+bool client_is_subscribed(const client *c) {
+    return c->subs != NULL;
+}
+
+int client_limit_class(const client *c) {
+    return c->subs ? CLIENT_CLASS_PUBSUB : CLIENT_CLASS_NORMAL;
+}
+
+void client_check_output_limits(client *c) {
+    if (c->state == CLIENT_CLOSE_ASAP) return;
+    int cls = client_limit_class(c);
+    unsigned long long used = pending_bytes(c);
+    const config_obuf_limit *lim = &cfg.obuf_limits[cls];
+    bool hard = lim->hard_bytes && used >= lim->hard_bytes;
+    bool soft = false;
+    if (lim->soft_bytes && used >= lim->soft_bytes) {
+        long long now = util_time_ms();
+        if (c->soft_limit_since_ms == 0) c->soft_limit_since_ms = now;
+        else if (now - c->soft_limit_since_ms > lim->soft_seconds * 1000LL) soft = true;
+    } else {
+        c->soft_limit_since_ms = 0;
+    }
+    if (hard || soft) {
+        M.stats.obuf_limit_disconnections++;
+        log_warning("Client id=%llu addr=%s name=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    (unsigned long long)c->id, c->addr, c->name ? c->name : "");
+        client_close_async(c);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------ */
+
+/* Drops n written bytes from the front of the output. */
+static void advance(client *c, size_t n) {
+    while (n > 0 && c->out_head) {
+        out_node *h = c->out_head;
+        size_t len = h->f ? h->f->len : h->b.len;
+        size_t left = len - c->out_sent;
+        if (n < left) {
+            c->out_sent += n;
+            c->out_bytes -= n;
+            return;
+        }
+        n -= left;
+        c->out_bytes -= left;
+        c->out_sent = 0;
+        c->out_head = h->next;
+        if (!c->out_head) c->out_tail = NULL;
+        c->out_nodes--;
+        frame_release(h->f);
+        buf_free(&h->b);
+        mem_free(h);
+    }
+    if (n > 0) {
+        /* The rest comes from c->reply; out_sent indexes into it. */
+        c->out_sent += n;
+        if (c->out_sent == c->reply.len) {
+            c->reply.len = 0;
+            c->out_sent = 0;
+            if (c->reply.cap > CLIENT_REPLY_KEEP) buf_free(&c->reply);
+        }
+    }
+}
+
+/* Writes what the kernel takes. Returns 0, or -1 if the client was closed. */
+static int write_some(client *c) {
+    size_t total = 0;
+    while (total < CLIENT_WRITE_MAX) {
+        struct iovec iov[CLIENT_IOV_MAX];
+        int cnt = 0;
+        size_t off = c->out_sent;
+        for (out_node *n = c->out_head; n && cnt < CLIENT_IOV_MAX; n = n->next) {
+            const char *p = n->f ? n->f->data : n->b.data;
+            size_t len = n->f ? n->f->len : n->b.len;
+            iov[cnt].iov_base = (void *)(p + off);
+            iov[cnt].iov_len = len - off;
+            cnt++;
+            off = 0;
+        }
+        if (cnt < CLIENT_IOV_MAX && c->reply.len > 0) {
+            size_t roff = c->out_head ? 0 : c->out_sent;
+            iov[cnt].iov_base = c->reply.data + roff;
+            iov[cnt].iov_len = c->reply.len - roff;
+            cnt++;
+        }
+        if (cnt == 0) break;
+        ssize_t w = writev(c->fd, iov, cnt);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            log_verbose("Error writing to client: %s", strerror(errno));
+            client_close_async(c);
+            return -1;
+        }
+        M.stats.total_net_output_bytes += w;
+        total += (size_t)w;
+        advance(c, (size_t)w);
+    }
+    return 0;
+}
+
+static bool has_output(const client *c) {
+    return c->out_head != NULL || c->reply.len > 0;
+}
+
+/* After a write: arm or disarm EV_WRITABLE, resume reading, finish closing. */
+static void after_write(client *c) {
+    if (c->state == CLIENT_CLOSE_ASAP) return;
+    if (has_output(c)) {
+        if (!(c->flags & CLIENT_WRITE_ARMED)) {
+            ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
+            c->flags |= CLIENT_WRITE_ARMED;
+        }
+    } else {
+        if (c->flags & CLIENT_WRITE_ARMED) {
+            ev_del_fd(M.loop, c->fd, EV_WRITABLE);
+            c->flags &= ~CLIENT_WRITE_ARMED;
+        }
+        c->soft_limit_since_ms = 0;
+        if (c->state == CLIENT_CLOSE_AFTER_REPLY) {
+            client_set_state(c, CLIENT_CLOSE_ASAP);
+            return;
+        }
+    }
+    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2) {
+        c->flags &= ~CLIENT_READ_PAUSED;
+        if (c->state == CLIENT_ACTIVE) {
+            ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
+            process_input(c);
+            if (has_output(c)) mark_pending(c);
+        }
+    }
+}
+
+static void on_writable(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)fd, (void)mask;
+    client *c = data;
+    if (c->state == CLIENT_CLOSE_ASAP) return;
+    if (write_some(c) == -1) return;
+    after_write(c);
+}
+
+void client_before_sleep(void) {
+    /* Flushing may resume paused readers, whose commands may make more
+     * clients pending: loop until the list is empty. */
+    while (M.pending) {
+        client *list = M.pending;
+        M.pending = NULL;
+        while (list) {
+            client *c = list;
+            list = c->pending_next;
+            c->flags &= ~CLIENT_PENDING_WRITE;
+            c->pending_next = NULL;
+            if (c->state == CLIENT_CLOSE_ASAP) continue;
+            /* An armed client is written by on_writable when the kernel
+             * has room; writing now would just get EAGAIN. */
+            if (!(c->flags & CLIENT_WRITE_ARMED) && write_some(c) == -1) continue;
+            after_write(c);
+        }
+    }
+    free_closing();
+}
+
+/* ------------------------------------------------------------------------
+ * Cron: idle timeouts, soft limits of clients nobody writes to, trimming
+ * ------------------------------------------------------------------------ */
+
+void client_cron(void) {
+    long long now = util_time_ms();
+    for (client *c = M.head; c; c = c->next) {
+        if (c->state != CLIENT_ACTIVE) continue;
+        if (cfg.timeout > 0 && !c->subs && !(c->flags & CLIENT_READ_PAUSED) &&
+            now - c->last_active_ms > (long long)cfg.timeout * 1000) {
+            log_verbose("Closing idle client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+            client_close_async(c);
+            continue;
+        }
+        if (has_output(c)) client_check_output_limits(c);
+        /* Give back buffers of idle clients: idle ones cost bytes, not KB. */
+        if (!has_output(c) && c->reply.cap > 0) buf_free(&c->reply);
+        if (c->qbuf.len == 0 && c->qbuf.cap > 0 && resp_parser_pos(&c->parser) == 0)
+            buf_free(&c->qbuf);
+        c->qbuf_peak = c->qbuf.len;
+        if ((long long)pending_bytes(c) > M.stats.client_recent_max_output_buffer)
+            M.stats.client_recent_max_output_buffer = (long long)pending_bytes(c);
+        if ((long long)c->qbuf.cap > M.stats.client_recent_max_input_buffer)
+            M.stats.client_recent_max_input_buffer = (long long)c->qbuf.cap;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Queries and stats
+ * ------------------------------------------------------------------------ */
+
+client *client_by_id(uint64_t id) {
+    for (client *c = M.head; c; c = c->next)
+        if (c->id == id && c->state != CLIENT_CLOSE_ASAP) return c;
+    return NULL;
+}
+
+client *client_first(void) {
+    return M.head;
+}
+
+client *client_next(const client *c) {
+    return c->next;
+}
+
+size_t client_reply_buf_size(const client *c) {
+    return c->reply.cap;
+}
+
+size_t client_memory(const client *c) {
+    return sizeof(*c) + c->qbuf.cap + c->reply.cap + c->out_bytes +
+           c->out_nodes * sizeof(out_node) + c->parser.argv_cap * sizeof(resp_arg);
+}
+
+void client_note_subscriptions(client *c, bool had_subs) {
+    if (!had_subs && c->subs) M.stats.pubsub_clients++;
+    else if (had_subs && !c->subs) M.stats.pubsub_clients--;
+}
+
+void client_get_stats(client_stats *st) {
+    *st = M.stats;
+}
+
+void client_reset_stats(void) {
+    M.stats.total_connections = 0;
+    M.stats.rejected_connections = 0;
+    M.stats.total_net_input_bytes = 0;
+    M.stats.total_net_output_bytes = 0;
+    M.stats.obuf_limit_disconnections = 0;
+}

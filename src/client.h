@@ -1,0 +1,159 @@
+/* client.h -- Client lifecycle, input parsing, output queue and limits. */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "net.h"
+#include "resp.h"
+#include "util.h"
+
+typedef struct ev_loop ev_loop;
+typedef struct pubsub pubsub;
+typedef struct pubsub_sub pubsub_sub;
+typedef struct frame frame;
+typedef struct client client;
+typedef struct out_node out_node;
+
+/* Phases of a connection, changed only by client_set_state(). */
+typedef enum client_state {
+    CLIENT_ACTIVE = 0,            /* reading and running commands */
+    CLIENT_CLOSE_AFTER_REPLY,     /* stop reading; close once output is flushed */
+    CLIENT_CLOSE_ASAP,            /* freed in before-sleep, output dropped */
+} client_state;
+
+/* client.flags */
+#define CLIENT_MULTI         (1u << 0)   /* inside MULTI */
+#define CLIENT_DIRTY_EXEC    (1u << 1)   /* a queued command was refused */
+#define CLIENT_PENDING_WRITE (1u << 2)   /* on the pending-write list */
+#define CLIENT_UNIX_SOCKET   (1u << 3)
+#define CLIENT_NO_EVICT      (1u << 4)
+#define CLIENT_NO_TOUCH      (1u << 5)
+#define CLIENT_REPLY_OFF     (1u << 6)
+#define CLIENT_REPLY_SKIP_NEXT (1u << 7) /* CLIENT REPLY SKIP: skip the next command's reply */
+#define CLIENT_REPLY_SKIP    (1u << 8)   /* the current command's reply is skipped */
+#define CLIENT_READ_PAUSED   (1u << 9)   /* output backlog: not reading input */
+#define CLIENT_PROTECTED     (1u << 10)  /* being freed / in a handler: do not free now */
+#define CLIENT_WRITE_ARMED   (1u << 11)  /* EV_WRITABLE registered */
+
+/* Output-buffer limit classes, as in client-output-buffer-limit. */
+enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
+
+typedef struct multi_cmd {
+    int argc;
+    slice *argv;                  /* owned, each ptr owned */
+} multi_cmd;
+
+struct client {
+    uint64_t id;
+    int fd;
+    client_state state;
+    unsigned flags;
+    int resp;                     /* protocol: 2 or 3 */
+    int db;                       /* SELECTed database (ignored by pub/sub) */
+    bool authenticated;
+    char *user;                   /* owned: authenticated user name, NULL = "default" */
+    char *name;                   /* owned: CLIENT SETNAME, NULL if none */
+    char *lib_name;               /* owned: CLIENT SETINFO lib-name */
+    char *lib_ver;                /* owned: CLIENT SETINFO lib-ver */
+
+    buf qbuf;                     /* query buffer, allocated on demand */
+    resp_parser parser;
+    size_t qbuf_peak;             /* bytes, recent peak, for shrinking */
+
+    out_node *out_head;           /* owned: queued replies and frame references */
+    out_node *out_tail;           /* borrowed: last node of the list */
+    buf reply;                    /* small replies written after the queue */
+    size_t out_sent;              /* bytes of the head (or reply) already written */
+    size_t out_bytes;             /* pending output bytes, shared frames counted in full */
+    size_t out_nodes;             /* nodes in the queue */
+    long long soft_limit_since_ms;/* when the soft output limit was first exceeded, 0 if not */
+
+    pubsub_sub *subs;             /* owned by the registry: what it subscribes */
+    int multi_count;
+    multi_cmd *multi;             /* owned: commands queued by MULTI */
+
+    long long ctime_ms;           /* connected at */
+    long long last_active_ms;     /* last read from the socket */
+    const char *last_cmd;         /* borrowed: static name of the last command */
+    char addr[NET_ADDR_LEN];
+    char laddr[NET_ADDR_LEN];
+
+    client *prev, *next;          /* list of all clients */
+    client *pending_next;         /* list of clients with output to flush */
+    client *close_next;           /* list of clients to free */
+};
+
+/* Runs one parsed command; argv borrows the query buffer until it returns. */
+typedef void client_dispatch_fn(client *c, int argc, slice *argv);
+
+/* Module setup: the loop to register fds in, the registry that subscribers
+ * are released from, and the command dispatcher. */
+void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch);
+
+/* Accept handler for a listening fd (registered by the server). */
+void client_on_accept(ev_loop *loop, int fd, void *data, int mask);
+/* Same for a unix-socket listener. */
+void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask);
+
+/* Lifecycle. */
+void client_set_state(client *c, client_state state);
+/* Schedules c to be freed in before-sleep (Redis freeClientAsync). */
+void client_close_async(client *c);
+/* Frees every client now: shutdown only. */
+void client_free_all(void);
+/* Before-sleep work: free closing clients, flush pending output. */
+void client_before_sleep(void);
+/* Once a second or so: idle timeouts, soft output limits, buffer trimming. */
+void client_cron(void);
+
+/* Replies. client_reply_buf() returns the buffer to encode a reply into
+ * (resp_add_* from resp.h) and schedules the client for writing; while
+ * replies are off it returns a scratch buffer that is discarded. */
+buf *client_reply_buf(client *c);
+void client_add_ok(client *c);
+/* An error reply "-<text>\r\n"; text starts with its code ("ERR ..."). */
+void client_add_error(client *c, const char *text);
+void client_add_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Queues a reference to f (or copies it when small); accounts the bytes. */
+void client_add_frame(client *c, frame *f);
+/* Checks the output limits of c now; may schedule it to close. */
+void client_check_output_limits(client *c);
+
+/* Ends a MULTI: drops queued commands, clears MULTI and DIRTY_EXEC. */
+void client_multi_reset(client *c);
+/* Call after changing c->subs, with whether c had subscriptions before:
+ * keeps the pubsub_clients figure right. */
+void client_note_subscriptions(client *c, bool had_subs);
+
+/* Queries. */
+bool client_is_subscribed(const client *c);
+int client_limit_class(const client *c);
+client *client_by_id(uint64_t id);
+/* Iteration over all clients (CLIENT LIST, KILL, INFO). */
+client *client_first(void);
+client *client_next(const client *c);
+/* Bytes of memory c holds (struct, buffers, queued output), for CLIENT LIST. */
+size_t client_memory(const client *c);
+/* Bytes of the reply buffer and the queue, in the CLIENT LIST sense. */
+size_t client_reply_buf_size(const client *c);
+
+typedef struct client_stats {
+    long long connected;
+    long long total_connections;
+    long long rejected_connections;
+    long long pubsub_clients;
+    long long total_net_input_bytes;
+    long long total_net_output_bytes;
+    long long client_recent_max_output_buffer;
+    long long client_recent_max_input_buffer;
+    long long evicted_clients;    /* always 0: there is no eviction */
+    long long obuf_limit_disconnections;
+} client_stats;
+void client_get_stats(client_stats *st);
+void client_reset_stats(void);
+
+#endif

@@ -1,0 +1,526 @@
+/* cmd_conn.c -- Connection commands: PING, ECHO, HELLO, AUTH, SELECT, RESET,
+ * QUIT, MULTI/EXEC/DISCARD and the CLIENT family. */
+#include "cmd_handlers.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client.h"
+#include "config.h"
+#include "info.h"
+#include "mem.h"
+#include "resp.h"
+#include "version.h"
+
+/* ------------------------------------------------------------------------
+ * PING, ECHO, SELECT, QUIT
+ * ------------------------------------------------------------------------ */
+
+void cmd_ping(client *c, int argc, slice *argv) {
+    if (argc > 2) {
+        commands_reply_arity(c, "ping");
+        return;
+    }
+    buf *b = client_reply_buf(c);
+    if (c->resp == 2 && client_is_subscribed(c)) {
+        /* RESP2 subscribed context: a two-element reply, as Redis sends. */
+        resp_add_array_len(b, 2);
+        resp_add_bulk_str(b, "pong");
+        if (argc == 2) resp_add_bulk(b, argv[1].ptr, argv[1].len);
+        else resp_add_bulk(b, "", 0);
+    } else if (argc == 2) {
+        resp_add_bulk(b, argv[1].ptr, argv[1].len);
+    } else {
+        resp_add_simple(b, "PONG");
+    }
+}
+
+void cmd_echo(client *c, int argc, slice *argv) {
+    (void)argc;
+    resp_add_bulk(client_reply_buf(c), argv[1].ptr, argv[1].len);
+}
+
+void cmd_select(client *c, int argc, slice *argv) {
+    (void)argc;
+    long long db;
+    if (!util_parse_ll(argv[1].ptr, argv[1].len, &db) || db < INT32_MIN || db > INT32_MAX) {
+        client_add_error(c, ERR_NOT_INTEGER);
+        return;
+    }
+    if (db < 0 || db >= cfg.databases) {
+        client_add_error(c, "ERR DB index is out of range");
+        return;
+    }
+    c->db = (int)db;
+    client_add_ok(c);
+}
+
+void cmd_quit(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP);
+    client_add_ok(c);
+    client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
+}
+
+/* ------------------------------------------------------------------------
+ * Authentication: the default user and requirepass (ACL users come later)
+ * ------------------------------------------------------------------------ */
+
+static bool password_required(void) {
+    return cfg.requirepass && cfg.requirepass[0];
+}
+
+/* Checks user/pass; returns true and authenticates c on success. */
+static bool try_auth(client *c, const slice *user, const slice *pass) {
+    if (user && !util_eq_nocase(user->ptr, user->len, "default")) return false;
+    if (user && strlen("default") != user->len) return false;
+    if (password_required()) {
+        size_t plen = strlen(cfg.requirepass);
+        if (pass->len != plen || memcmp(pass->ptr, cfg.requirepass, plen) != 0) return false;
+    }
+    c->authenticated = true;
+    mem_free(c->user);
+    c->user = NULL;
+    return true;
+}
+
+void cmd_auth(client *c, int argc, slice *argv) {
+    if (argc > 3) {
+        client_add_error(c, ERR_SYNTAX);
+        return;
+    }
+    if (argc == 2 && !password_required()) {
+        client_add_error(c, "ERR AUTH <password> called without any password configured for "
+                            "the default user. Are you sure your configuration is correct?");
+        return;
+    }
+    const slice *user = argc == 3 ? &argv[1] : NULL;
+    const slice *pass = argc == 3 ? &argv[2] : &argv[1];
+    if (try_auth(c, user, pass)) client_add_ok(c);
+    else client_add_error(c, ERR_WRONGPASS);
+}
+
+/* ------------------------------------------------------------------------
+ * HELLO and RESET
+ * ------------------------------------------------------------------------ */
+
+static bool valid_name(const char *p, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (p[i] < '!' || p[i] > '~') return false;
+    return true;
+}
+
+static void set_name(client *c, const slice *name) {
+    mem_free(c->name);
+    c->name = name->len ? mem_strndup(name->ptr, name->len) : NULL;
+}
+
+void cmd_hello(client *c, int argc, slice *argv) {
+    long long ver = 0;
+    int next = 1;
+    if (argc >= 2) {
+        if (!util_parse_ll(argv[1].ptr, argv[1].len, &ver) || ver < INT32_MIN || ver > INT32_MAX) {
+            client_add_error(c, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        next = 2;
+        if (ver < 2 || ver > 3) {
+            client_add_error(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    const slice *user = NULL, *pass = NULL, *name = NULL;
+    for (int j = next; j < argc; j++) {
+        int more = argc - j - 1;
+        if (util_eq_nocase(argv[j].ptr, argv[j].len, "AUTH") && more >= 2) {
+            user = &argv[j + 1];
+            pass = &argv[j + 2];
+            j += 2;
+        } else if (util_eq_nocase(argv[j].ptr, argv[j].len, "SETNAME") && more >= 1) {
+            name = &argv[j + 1];
+            if (!valid_name(name->ptr, name->len)) {
+                client_add_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+            j += 1;
+        } else {
+            client_add_errorf(c, "ERR Syntax error in HELLO option '%.*s'",
+                              (int)(argv[j].len > 128 ? 128 : argv[j].len), argv[j].ptr);
+            return;
+        }
+    }
+    if (user && !try_auth(c, user, pass)) {
+        client_add_error(c, ERR_WRONGPASS);
+        return;
+    }
+    if (!c->authenticated) {
+        client_add_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                            "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                            "authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    if (name) set_name(c, name);
+    if (ver) c->resp = (int)ver;
+    buf *b = client_reply_buf(c);
+    resp_add_map_len(b, 7, c->resp);
+    resp_add_bulk_str(b, "server");
+    resp_add_bulk_str(b, "redis");
+    resp_add_bulk_str(b, "version");
+    resp_add_bulk_str(b, REDIS_COMPAT_VERSION);
+    resp_add_bulk_str(b, "proto");
+    resp_add_int(b, c->resp);
+    resp_add_bulk_str(b, "id");
+    resp_add_int(b, (long long)c->id);
+    resp_add_bulk_str(b, "mode");
+    resp_add_bulk_str(b, "standalone");
+    resp_add_bulk_str(b, "role");
+    resp_add_bulk_str(b, "master");
+    resp_add_bulk_str(b, "modules");
+    resp_add_array_len(b, 0);
+}
+
+void cmd_reset(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    client_multi_reset(c);
+    cmd_pubsub_release(c);
+    c->resp = 2;
+    c->db = 0;
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT |
+                  CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
+    mem_free(c->name);
+    c->name = NULL;
+    mem_free(c->user);
+    c->user = NULL;
+    c->authenticated = !password_required();
+    resp_add_simple(client_reply_buf(c), "RESET");
+}
+
+/* ------------------------------------------------------------------------
+ * MULTI / EXEC / DISCARD (queueing itself happens in commands_dispatch)
+ * ------------------------------------------------------------------------ */
+
+void cmd_multi(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    if (c->flags & CLIENT_MULTI) {
+        client_add_error(c, "ERR MULTI calls can not be nested");
+        return;
+    }
+    c->flags |= CLIENT_MULTI;
+    client_add_ok(c);
+}
+
+void cmd_discard(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    if (!(c->flags & CLIENT_MULTI)) {
+        client_add_error(c, "ERR DISCARD without MULTI");
+        return;
+    }
+    client_multi_reset(c);
+    client_add_ok(c);
+}
+
+void cmd_exec(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    if (!(c->flags & CLIENT_MULTI)) {
+        client_add_error(c, "ERR EXEC without MULTI");
+        return;
+    }
+    if (c->flags & CLIENT_DIRTY_EXEC) {
+        client_add_error(c, "EXECABORT Transaction discarded because of previous errors.");
+        client_multi_reset(c);
+        return;
+    }
+    /* Take the queue first: commands run now, not queued again. */
+    multi_cmd *queued = c->multi;
+    int count = c->multi_count;
+    c->multi = NULL;
+    c->multi_count = 0;
+    c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
+    resp_add_array_len(client_reply_buf(c), count);
+    for (int i = 0; i < count; i++) {
+        commands_dispatch(c, queued[i].argc, queued[i].argv);
+        for (int j = 0; j < queued[i].argc; j++) mem_free((void *)queued[i].argv[j].ptr);
+        mem_free(queued[i].argv);
+    }
+    mem_free(queued);
+}
+
+/* ------------------------------------------------------------------------
+ * CLIENT
+ * ------------------------------------------------------------------------ */
+
+void cmd_client_id(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    resp_add_int(client_reply_buf(c), (long long)c->id);
+}
+
+void cmd_client_setname(client *c, int argc, slice *argv) {
+    (void)argc;
+    if (!valid_name(argv[2].ptr, argv[2].len)) {
+        client_add_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+    }
+    set_name(c, &argv[2]);
+    client_add_ok(c);
+}
+
+void cmd_client_getname(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    buf *b = client_reply_buf(c);
+    if (c->name) resp_add_bulk_str(b, c->name);
+    else resp_add_null(b, c->resp);
+}
+
+void cmd_client_info(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    buf line = {0};
+    info_client_line(c, &line);
+    buf_append_char(&line, '\n');
+    resp_add_verbatim(client_reply_buf(c), line.data, line.len, "txt", c->resp);
+    buf_free(&line);
+}
+
+/* Parses "normal", "pubsub", "master", "replica"/"slave" into a class; -1 if unknown. */
+static int parse_type(const slice *s) {
+    if (util_eq_nocase(s->ptr, s->len, "normal")) return CLIENT_CLASS_NORMAL;
+    if (util_eq_nocase(s->ptr, s->len, "pubsub")) return CLIENT_CLASS_PUBSUB;
+    if (util_eq_nocase(s->ptr, s->len, "replica") || util_eq_nocase(s->ptr, s->len, "slave"))
+        return CLIENT_CLASS_REPLICA;
+    if (util_eq_nocase(s->ptr, s->len, "master")) return 3;
+    return -1;
+}
+
+void cmd_client_list(client *c, int argc, slice *argv) {
+    int type = -1;
+    int first_id = 0;
+    if (argc == 4 && util_eq_nocase(argv[2].ptr, argv[2].len, "type")) {
+        type = parse_type(&argv[3]);
+        if (type < 0) {
+            client_add_errorf(c, "ERR Unknown client type '%.*s'", (int)argv[3].len, argv[3].ptr);
+            return;
+        }
+    } else if (argc >= 4 && util_eq_nocase(argv[2].ptr, argv[2].len, "id")) {
+        first_id = 3;
+        for (int i = 3; i < argc; i++) {
+            long long id;
+            if (!util_parse_ll(argv[i].ptr, argv[i].len, &id) || id <= 0) {
+                client_add_error(c, "ERR Invalid client ID");
+                return;
+            }
+        }
+    } else if (argc != 2) {
+        client_add_error(c, ERR_SYNTAX);
+        return;
+    }
+    buf out = {0};
+    for (client *o = client_first(); o; o = client_next(o)) {
+        if (o->state == CLIENT_CLOSE_ASAP) continue;
+        if (type >= 0 && client_limit_class(o) != type) continue;
+        if (first_id) {
+            bool want = false;
+            for (int i = first_id; i < argc && !want; i++) {
+                long long id;
+                util_parse_ll(argv[i].ptr, argv[i].len, &id);
+                want = (unsigned long long)id == o->id;
+            }
+            if (!want) continue;
+        }
+        info_client_line(o, &out);
+        buf_append_char(&out, '\n');
+    }
+    resp_add_verbatim(client_reply_buf(c), out.data ? out.data : "", out.len, "txt", c->resp);
+    buf_free(&out);
+}
+
+typedef struct kill_filter {
+    long long id;          /* 0: any */
+    int type;              /* -1: any */
+    const slice *user, *addr, *laddr;
+    bool skipme;
+    long long maxage;      /* seconds, 0: any */
+} kill_filter;
+
+static bool slice_eq_str(const slice *s, const char *str) {
+    return s->len == strlen(str) && memcmp(s->ptr, str, s->len) == 0;
+}
+
+static bool kill_matches(const kill_filter *f, const client *self, const client *o) {
+    if (o->state == CLIENT_CLOSE_ASAP) return false;
+    if (f->skipme && o == self) return false;
+    if (f->id && (unsigned long long)f->id != o->id) return false;
+    if (f->type >= 0 && client_limit_class(o) != f->type) return false;
+    if (f->addr && !slice_eq_str(f->addr, o->addr)) return false;
+    if (f->laddr && !slice_eq_str(f->laddr, o->laddr)) return false;
+    if (f->user && !slice_eq_str(f->user, o->user ? o->user : "default")) return false;
+    if (f->maxage && (util_time_ms() - o->ctime_ms) / 1000 < f->maxage) return false;
+    return true;
+}
+
+/* Parses the filter form; replies and returns -1 on a bad argument. */
+static int parse_kill_filters(client *c, int argc, slice *argv, kill_filter *f) {
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            client_add_error(c, ERR_SYNTAX);
+            return -1;
+        }
+        const slice *opt = &argv[i], *val = &argv[i + 1];
+        if (util_eq_nocase(opt->ptr, opt->len, "id")) {
+            if (!util_parse_ll(val->ptr, val->len, &f->id) || f->id <= 0) {
+                client_add_error(c, "ERR client-id should be greater than 0");
+                return -1;
+            }
+        } else if (util_eq_nocase(opt->ptr, opt->len, "type")) {
+            f->type = parse_type(val);
+            if (f->type < 0) {
+                client_add_errorf(c, "ERR Unknown client type '%.*s'", (int)val->len, val->ptr);
+                return -1;
+            }
+        } else if (util_eq_nocase(opt->ptr, opt->len, "addr")) {
+            f->addr = val;
+        } else if (util_eq_nocase(opt->ptr, opt->len, "laddr")) {
+            f->laddr = val;
+        } else if (util_eq_nocase(opt->ptr, opt->len, "user")) {
+            f->user = val;
+        } else if (util_eq_nocase(opt->ptr, opt->len, "skipme")) {
+            if (util_eq_nocase(val->ptr, val->len, "yes")) f->skipme = true;
+            else if (util_eq_nocase(val->ptr, val->len, "no")) f->skipme = false;
+            else {
+                client_add_error(c, ERR_SYNTAX);
+                return -1;
+            }
+        } else if (util_eq_nocase(opt->ptr, opt->len, "maxage")) {
+            if (!util_parse_ll(val->ptr, val->len, &f->maxage) || f->maxage < 0) {
+                client_add_error(c, ERR_SYNTAX);
+                return -1;
+            }
+        } else {
+            client_add_error(c, ERR_SYNTAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void cmd_client_kill(client *c, int argc, slice *argv) {
+    kill_filter f = {0, -1, NULL, NULL, NULL, true, 0};
+    bool old_form = argc == 3;
+    if (old_form) {
+        f.addr = &argv[2];
+        f.skipme = false;
+    } else if (parse_kill_filters(c, argc, argv, &f) == -1) {
+        return;
+    }
+    long long killed = 0;
+    for (client *o = client_first(); o; o = client_next(o)) {
+        if (!kill_matches(&f, c, o)) continue;
+        killed++;
+        /* Killing ourselves: the reply goes out first, as in Redis. */
+        if (o == c) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
+        else client_close_async(o);
+    }
+    if (old_form) {
+        if (killed == 0) client_add_error(c, "ERR No such client");
+        else client_add_ok(c);
+    } else {
+        resp_add_int(client_reply_buf(c), killed);
+    }
+}
+
+void cmd_client_setinfo(client *c, int argc, slice *argv) {
+    (void)argc;
+    const slice *attr = &argv[2], *val = &argv[3];
+    char **slot;
+    if (util_eq_nocase(attr->ptr, attr->len, "lib-name")) slot = &c->lib_name;
+    else if (util_eq_nocase(attr->ptr, attr->len, "lib-ver")) slot = &c->lib_ver;
+    else {
+        client_add_errorf(c, "ERR Unrecognized option '%.*s'", (int)(attr->len > 128 ? 128 : attr->len), attr->ptr);
+        return;
+    }
+    if (!valid_name(val->ptr, val->len)) {
+        client_add_errorf(c, "ERR %.*s cannot contain spaces, newlines or special characters.",
+                          (int)attr->len, attr->ptr);
+        return;
+    }
+    mem_free(*slot);
+    *slot = val->len ? mem_strndup(val->ptr, val->len) : NULL;
+    client_add_ok(c);
+}
+
+void cmd_client_reply(client *c, int argc, slice *argv) {
+    (void)argc;
+    const slice *mode = &argv[2];
+    if (util_eq_nocase(mode->ptr, mode->len, "on")) {
+        c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP);
+        client_add_ok(c);
+    } else if (util_eq_nocase(mode->ptr, mode->len, "off")) {
+        c->flags |= CLIENT_REPLY_OFF;
+    } else if (util_eq_nocase(mode->ptr, mode->len, "skip")) {
+        if (!(c->flags & CLIENT_REPLY_OFF)) c->flags |= CLIENT_REPLY_SKIP_NEXT;
+    } else {
+        client_add_error(c, ERR_SYNTAX);
+    }
+}
+
+static void set_flag_onoff(client *c, const slice *v, unsigned flag) {
+    if (util_eq_nocase(v->ptr, v->len, "on")) c->flags |= flag;
+    else if (util_eq_nocase(v->ptr, v->len, "off")) c->flags &= ~flag;
+    else {
+        client_add_error(c, ERR_SYNTAX);
+        return;
+    }
+    client_add_ok(c);
+}
+
+void cmd_client_no_evict(client *c, int argc, slice *argv) {
+    (void)argc;
+    set_flag_onoff(c, &argv[2], CLIENT_NO_EVICT);
+}
+
+void cmd_client_no_touch(client *c, int argc, slice *argv) {
+    (void)argc;
+    set_flag_onoff(c, &argv[2], CLIENT_NO_TOUCH);
+}
+
+void cmd_client_tracking(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    client_add_error(c, "ERR client-side caching is not supported: redis-pubsub has no keyspace to track");
+}
+
+void cmd_client_unsupported(client *c, int argc, slice *argv) {
+    (void)argc;
+    client_add_errorf(c, "ERR CLIENT %.*s is not supported by redis-pubsub",
+                      (int)(argv[1].len > 32 ? 32 : argv[1].len), argv[1].ptr);
+}
+
+void cmd_client_help(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    static const char *const lines[] = {
+        "GETNAME",
+        "    Return the name of this connection.",
+        "ID",
+        "    Return the id of this connection.",
+        "INFO",
+        "    Return information about this connection.",
+        "KILL <ip:port>",
+        "    Close the connection at <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Close the connections matching every filter: ID <id>, TYPE normal|pubsub,",
+        "    USER <name>, ADDR <ip:port>, LADDR <ip:port>, SKIPME yes|no, MAXAGE <seconds>.",
+        "LIST [TYPE normal|pubsub] [ID <id> [<id> ...]]",
+        "    List the connections, one line each.",
+        "NO-EVICT (ON|OFF)",
+        "    Accepted for compatibility: clients are never evicted here.",
+        "NO-TOUCH (ON|OFF)",
+        "    Accepted for compatibility: there are no keys to touch.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Turn replies on or off, or skip the reply of the next command.",
+        "SETINFO <LIB-NAME|LIB-VER> <value>",
+        "    Record the client library's name or version.",
+        "SETNAME <name>",
+        "    Name this connection.",
+        NULL,
+    };
+    commands_reply_help(c, "CLIENT", lines);
+}

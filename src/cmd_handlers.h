@@ -1,0 +1,50 @@
+/* cmd_handlers.h -- Handlers of every command, by family, and the state they
+ * share; included by commands.c (the table) and the cmd_*.c files only. */
+#ifndef CMD_HANDLERS_H
+#define CMD_HANDLERS_H
+
+#include "commands.h"
+
+typedef struct pubsub pubsub;
+
+/* What handlers need from the server, filled in by server.c. */
+typedef struct command_env {
+    pubsub *ps;                   /* borrowed: the registry */
+    long long start_ms;           /* server start, wall clock */
+    long long start_mono_us;      /* server start, monotonic */
+    const char *executable;       /* absolute path of the binary */
+    void (*request_shutdown)(void);
+    unsigned long long *dirty_configs;
+} command_env;
+
+/* Set once by server.c before the first command runs. */
+extern command_env cmd_env;
+
+/* cmd_pubsub.c */
+cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe;
+cmd_proc cmd_ssubscribe, cmd_sunsubscribe, cmd_publish, cmd_spublish;
+cmd_proc cmd_pubsub_channels, cmd_pubsub_numsub, cmd_pubsub_numpat;
+cmd_proc cmd_pubsub_shardchannels, cmd_pubsub_shardnumsub, cmd_pubsub_help;
+/* Drops every subscription of c without notifications (RESET). */
+void cmd_pubsub_release(client *c);
+/* Counters for INFO stats. */
+long long cmd_pubsub_messages_published(void);
+void cmd_pubsub_reset_stats(void);
+
+/* cmd_conn.c */
+cmd_proc cmd_ping, cmd_echo, cmd_hello, cmd_auth, cmd_select, cmd_reset, cmd_quit;
+cmd_proc cmd_multi, cmd_exec, cmd_discard;
+cmd_proc cmd_client_id, cmd_client_setname, cmd_client_getname, cmd_client_list;
+cmd_proc cmd_client_info, cmd_client_kill, cmd_client_setinfo, cmd_client_reply;
+cmd_proc cmd_client_no_evict, cmd_client_no_touch, cmd_client_help;
+cmd_proc cmd_client_tracking, cmd_client_unsupported;
+
+/* cmd_admin.c */
+cmd_proc cmd_info, cmd_time, cmd_dbsize, cmd_flushall, cmd_debug, cmd_shutdown;
+cmd_proc cmd_config_get, cmd_config_set, cmd_config_resetstat, cmd_config_rewrite, cmd_config_help;
+cmd_proc cmd_command, cmd_command_count, cmd_command_info, cmd_command_docs;
+cmd_proc cmd_command_list, cmd_command_help, cmd_command_getkeys;
+cmd_proc cmd_acl_whoami, cmd_acl_users, cmd_acl_cat, cmd_acl_help;
+cmd_proc cmd_lastsave;
+
+#endif

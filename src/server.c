@@ -1,0 +1,361 @@
+/* server.c -- main(): configuration, listeners, signals, the cron and the
+ * before-sleep hook; and the orderly shutdown that frees everything.
+ *
+ * Start-up: defaults, config file and --overrides, log target, daemonize,
+ * pidfile, listeners, then "Ready to accept connections" (tests wait for
+ * that line). Every pass of the loop ends in before_sleep(): flush the
+ * output of every client that has some, free the clients that are closing,
+ * and act on a pending SIGTERM/SIGINT or SHUTDOWN. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "cmd_handlers.h"
+#include "commands.h"
+#include "config.h"
+#include "dict.h"
+#include "ev.h"
+#include "info.h"
+#include "log.h"
+#include "mem.h"
+#include "net.h"
+#include "pubsub.h"
+#include "version.h"
+
+server_state server;
+
+/* ------------------------------------------------------------------------
+ * Listeners
+ * ------------------------------------------------------------------------ */
+
+static void close_listeners(void) {
+    for (int i = 0; i < server.tcp_count; i++) {
+        ev_del_fd(server.loop, server.tcp_fds[i], EV_READABLE);
+        close(server.tcp_fds[i]);
+    }
+    server.tcp_count = 0;
+    if (server.unix_fd != -1) {
+        ev_del_fd(server.loop, server.unix_fd, EV_READABLE);
+        close(server.unix_fd);
+        server.unix_fd = -1;
+        if (cfg.unixsocket && cfg.unixsocket[0]) unlink(cfg.unixsocket);
+    }
+}
+
+/* Opens every bind address on cfg.port. Returns 0, or -1 after logging. */
+static int open_tcp_listeners(int *fds, int *count) {
+    *count = 0;
+    if (cfg.port == 0) return 0;
+    for (int i = 0; i < cfg.bind_count && *count < SERVER_MAX_LISTENERS; i++) {
+        const char *addr = cfg.bind[i];
+        bool optional = addr[0] == '-';
+        if (optional) addr++;
+        char err[NET_ERR_LEN];
+        int fd = net_tcp_listen(err, addr, cfg.port, cfg.tcp_backlog);
+        if (fd == -1) {
+            if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT ||
+                             errno == EINVAL)) {
+                log_notice("Skipping optional bind address %s: %s", addr, err);
+                continue;
+            }
+            log_warning("Warning: Could not create server TCP listening socket %s:%d: %s", addr, cfg.port, err);
+            for (int j = 0; j < *count; j++) close(fds[j]);
+            *count = 0;
+            return -1;
+        }
+        fds[(*count)++] = fd;
+    }
+    if (*count == 0 && cfg.bind_count > 0) {
+        log_warning("Failed listening on port %d (tcp): no bind address could be used", cfg.port);
+        return -1;
+    }
+    return 0;
+}
+
+static void watch_listeners(void) {
+    for (int i = 0; i < server.tcp_count; i++)
+        ev_add_fd(server.loop, server.tcp_fds[i], EV_READABLE, client_on_accept, NULL);
+    if (server.unix_fd != -1) ev_add_fd(server.loop, server.unix_fd, EV_READABLE, client_on_accept_unix, NULL);
+}
+
+static int open_listeners(void) {
+    if (open_tcp_listeners(server.tcp_fds, &server.tcp_count) == -1) return -1;
+    if (cfg.unixsocket && cfg.unixsocket[0]) {
+        char err[NET_ERR_LEN];
+        server.unix_fd = net_unix_listen(err, cfg.unixsocket, (unsigned)cfg.unixsocketperm, cfg.tcp_backlog);
+        if (server.unix_fd == -1) {
+            log_warning("Failed opening Unix socket: %s", err);
+            return -1;
+        }
+    }
+    watch_listeners();
+    return 0;
+}
+
+/* CONFIG SET port / bind: open the new listeners first, so a failure
+ * leaves the old ones serving. */
+static int apply_listen(const char *name, char *err, size_t errlen) {
+    (void)name;
+    int fds[SERVER_MAX_LISTENERS], count;
+    if (open_tcp_listeners(fds, &count) == -1) {
+        snprintf(err, errlen, "Unable to listen on this port");
+        return -1;
+    }
+    for (int i = 0; i < server.tcp_count; i++) {
+        ev_del_fd(server.loop, server.tcp_fds[i], EV_READABLE);
+        close(server.tcp_fds[i]);
+    }
+    memcpy(server.tcp_fds, fds, sizeof(int) * (size_t)count);
+    server.tcp_count = count;
+    for (int i = 0; i < count; i++)
+        ev_add_fd(server.loop, server.tcp_fds[i], EV_READABLE, client_on_accept, NULL);
+    return 0;
+}
+
+static int apply_loglevel(const char *name, char *err, size_t errlen) {
+    (void)name, (void)err, (void)errlen;
+    log_set_level(cfg.loglevel);
+    return 0;
+}
+
+/* Raises the fd limit for maxclients plus some spare, as Redis does; lowers
+ * maxclients when the system refuses. */
+static void adjust_open_files(void) {
+    rlim_t want = (rlim_t)cfg.maxclients + 32;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) return;
+    if (rl.rlim_cur >= want) return;
+    rlim_t target = want < rl.rlim_max ? want : rl.rlim_max;
+    rl.rlim_cur = target;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want) {
+        unsigned old = cfg.maxclients;
+        cfg.maxclients = rl.rlim_cur > 32 ? (unsigned)(rl.rlim_cur - 32) : 1;
+        log_warning("You requested maxclients of %u requiring at least %llu max file descriptors.", old,
+                    (unsigned long long)want);
+        log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
+                    (unsigned long long)want, strerror(errno ? errno : EPERM));
+        log_warning("Current maximum open files is %llu. maxclients has been reduced to %u to compensate "
+                    "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                    (unsigned long long)rl.rlim_cur, cfg.maxclients);
+    }
+}
+
+static int apply_maxclients(const char *name, char *err, size_t errlen) {
+    (void)name;
+    adjust_open_files();
+    int need = (int)cfg.maxclients + 64;
+    if (need > ev_loop_setsize(server.loop) && ev_loop_resize(server.loop, need) == -1) {
+        snprintf(err, errlen, "The event loop API used by Redis is not able to handle the specified number of clients");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Signals, cron, before-sleep, shutdown
+ * ------------------------------------------------------------------------ */
+
+static void on_signal(int sig) {
+    server.shutdown_signal = sig;
+}
+
+static void setup_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+}
+
+static void request_shutdown(void) {
+    server.shutdown_requested = true;
+}
+
+/* Runs hz times a second; samples for INFO every 100 ms and does the
+ * per-client work once a second, whatever hz is. */
+static long long cron(ev_loop *loop, long long id, void *data) {
+    (void)loop, (void)id, (void)data;
+    static long long last_sample_ms, last_clients_ms;
+    long long now = util_time_ms();
+    server.cron_ticks++;
+    if (now - last_sample_ms >= 100) {
+        info_cron_sample();
+        last_sample_ms = now;
+    }
+    if (now - last_clients_ms >= 1000) {
+        client_cron();
+        last_clients_ms = now;
+    }
+    int hz = cfg.hz > 0 ? cfg.hz : 10;
+    return 1000 / hz > 0 ? 1000 / hz : 1;
+}
+
+static void before_sleep(ev_loop *loop) {
+    client_before_sleep();
+    if (server.shutdown_signal) {
+        log_warning("Received %s scheduling shutdown...", server.shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        ev_stop(loop);
+    } else if (server.shutdown_requested) {
+        ev_stop(loop);
+    }
+}
+
+static void write_pidfile(void) {
+    if (!cfg.pidfile || !cfg.pidfile[0]) return;
+    FILE *fp = fopen(cfg.pidfile, "w");
+    if (!fp) {
+        log_warning("Failed to write PID file: %s", strerror(errno));
+        return;
+    }
+    fprintf(fp, "%d\n", (int)getpid());
+    fclose(fp);
+    server.pidfile_written = true;
+}
+
+static void shutdown_and_free(void) {
+    close_listeners();
+    client_free_all();
+    if (server.pidfile_written) {
+        log_notice("Removing the pid file.");
+        unlink(cfg.pidfile);
+    }
+    log_warning("redis-pubsub is now ready to exit, bye bye...");
+    pubsub_free(server.ps);
+    commands_free();
+    ev_loop_free(server.loop);
+    mem_free(server.executable);
+    config_free();
+}
+
+/* ------------------------------------------------------------------------
+ * Start-up
+ * ------------------------------------------------------------------------ */
+
+static void usage(void) {
+    fprintf(stderr,
+            "Usage: ./redis-pubsub-server [/path/to/redis-pubsub.conf] [options] [-]\n"
+            "       ./redis-pubsub-server - (read config from stdin)\n"
+            "       ./redis-pubsub-server -v or --version\n"
+            "       ./redis-pubsub-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./redis-pubsub-server (run the server with default config)\n"
+            "       ./redis-pubsub-server redis-pubsub.conf\n"
+            "       ./redis-pubsub-server --port 7777\n"
+            "       ./redis-pubsub-server redis-pubsub.conf --port 7000 --loglevel verbose\n");
+}
+
+static void daemonize(void) {
+    if (fork() != 0) exit(0);
+    setsid();
+    int fd = open("/dev/null", O_RDWR, 0);
+    if (fd != -1) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO) close(fd);
+    }
+}
+
+static void seed_hash(void) {
+    uint8_t seed[16];
+    int fd = open("/dev/urandom", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, seed, sizeof(seed)) : -1;
+    if (fd >= 0) close(fd);
+    if (n != (ssize_t)sizeof(seed)) {
+        long long t = util_monotonic_us() ^ ((long long)getpid() << 20);
+        memcpy(seed, &t, sizeof(t));
+        memcpy(seed + 8, &t, sizeof(t));
+    }
+    dict_set_hash_seed(seed);
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        printf("redis-pubsub server v=%s (Redis %s compatible) malloc=%s bits=%d\n", REDIS_PUBSUB_VERSION,
+               REDIS_COMPAT_VERSION, mem_allocator_name(), (int)(sizeof(void *) * 8));
+        return 0;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        usage();
+        return 0;
+    }
+    char resolved[PATH_MAX];
+    server.executable = mem_strdup(realpath(argv[0], resolved) ? resolved : argv[0]);
+    server.unix_fd = -1;
+
+    config_init_defaults();
+    char err[2048];
+    if (config_load_argv(argc, argv, err, sizeof(err)) == -1) {
+        fprintf(stderr, "\n%s\n", err);
+        mem_free(server.executable);
+        config_free();
+        return 1;
+    }
+    if (cfg.daemonize) daemonize();
+    log_set_level(cfg.loglevel);
+    if (cfg.logfile && cfg.logfile[0] && log_set_file(cfg.logfile) == -1) {
+        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return 1;
+    }
+    log_notice("oO0OoO0OoO0Oo redis-pubsub is starting oO0OoO0OoO0Oo");
+    log_notice("redis-pubsub version=%s (Redis %s compatible), bits=%d, pid=%d, just started",
+               REDIS_PUBSUB_VERSION, REDIS_COMPAT_VERSION, (int)(sizeof(void *) * 8), (int)getpid());
+    config_log_notices();
+    log_notice("Configuration loaded");
+    if (cfg.dir && cfg.dir[0] && chdir(cfg.dir) == -1) {
+        log_warning("Can't chdir to '%s': %s", cfg.dir, strerror(errno));
+        return 1;
+    }
+
+    seed_hash();
+    info_init();
+    adjust_open_files();
+    server.loop = ev_loop_new((int)cfg.maxclients + 64);
+    if (!server.loop) {
+        log_warning("Failed creating the event loop: %s", strerror(errno));
+        return 1;
+    }
+    server.ps = pubsub_new();
+    commands_init();
+    cmd_env.ps = server.ps;
+    cmd_env.start_ms = util_time_ms();
+    cmd_env.start_mono_us = util_monotonic_us();
+    cmd_env.executable = server.executable;
+    cmd_env.request_shutdown = request_shutdown;
+    client_module_init(server.loop, server.ps, commands_dispatch);
+    config_set_apply_hook("port", apply_listen);
+    config_set_apply_hook("bind", apply_listen);
+    config_set_apply_hook("loglevel", apply_loglevel);
+    config_set_apply_hook("maxclients", apply_maxclients);
+
+    setup_signals();
+    log_notice("Running mode=standalone, port=%d.", cfg.port);
+    if (open_listeners() == -1) {
+        log_warning("Failed listening on port %d (tcp), aborting.", cfg.port);
+        return 1;
+    }
+    write_pidfile();
+    server.cron_timer = ev_add_timer(server.loop, 1000 / (cfg.hz > 0 ? cfg.hz : 10), cron, NULL);
+    ev_set_before_sleep(server.loop, before_sleep);
+    log_notice("Server initialized");
+    if (server.tcp_count > 0) log_notice("Ready to accept connections tcp");
+    if (server.unix_fd != -1) log_notice("Ready to accept connections unix");
+
+    ev_run(server.loop);
+    shutdown_and_free();
+    return 0;
+}
