@@ -287,7 +287,7 @@ void cmd_command_info(client *c, int argc, slice *argv) {
     for (int i = 2; i < argc; i++) {
         const command *cmd = find_by_fullname(&argv[i]);
         if (cmd) add_command_info(b, cmd, c->resp);
-        else resp_add_null_array(b, c->resp);
+        else resp_add_null(b, c->resp);
     }
 }
 

@@ -157,7 +157,7 @@ void cmd_hello(client *c, int argc, slice *argv) {
     }
     if (!c->authenticated) {
         client_add_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                            "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                            "otherwise the HELLO AUTH <user> <pass> option can be used to "
                             "authenticate the client and select the RESP protocol version at the same time");
         return;
     }
@@ -382,6 +382,11 @@ static int parse_kill_filters(client *c, int argc, slice *argv, kill_filter *f) 
         } else if (util_eq_nocase(opt->ptr, opt->len, "laddr")) {
             f->laddr = val;
         } else if (util_eq_nocase(opt->ptr, opt->len, "user")) {
+            /* "default" is the only user until ACL users exist. */
+            if (!slice_eq_str(val, "default")) {
+                client_add_errorf(c, "ERR No such user '%.*s'", (int)(val->len > 128 ? 128 : val->len), val->ptr);
+                return -1;
+            }
             f->user = val;
         } else if (util_eq_nocase(opt->ptr, opt->len, "skipme")) {
             if (util_eq_nocase(val->ptr, val->len, "yes")) f->skipme = true;

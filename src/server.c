@@ -11,11 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -214,6 +217,38 @@ static void before_sleep(ev_loop *loop) {
     }
 }
 
+/* ------------------------------------------------------------------------
+ * Supervision: systemd's notify protocol is one datagram to $NOTIFY_SOCKET
+ * ("@name" is the abstract namespace). No libsystemd needed.
+ * ------------------------------------------------------------------------ */
+
+static bool supervised_by_systemd(void) {
+    if (cfg.supervised == CONFIG_SUPERVISED_SYSTEMD) return true;
+    return cfg.supervised == CONFIG_SUPERVISED_AUTO && getenv("NOTIFY_SOCKET") != NULL;
+}
+
+static void notify_systemd(const char *msg) {
+    if (!supervised_by_systemd()) return;
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !path[0]) {
+        log_warning("systemd supervision requested, but NOTIFY_SOCKET not found!");
+        return;
+    }
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    size_t len = strlen(path);
+    if (len >= sizeof(sa.sun_path)) return;
+    memcpy(sa.sun_path, path, len);
+    if (sa.sun_path[0] == '@') sa.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) return;
+    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+    if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) == -1)
+        log_warning("Can't send notification to systemd: %s", strerror(errno));
+    close(fd);
+}
+
 static void write_pidfile(void) {
     if (!cfg.pidfile || !cfg.pidfile[0]) return;
     FILE *fp = fopen(cfg.pidfile, "w");
@@ -227,6 +262,7 @@ static void write_pidfile(void) {
 }
 
 static void shutdown_and_free(void) {
+    notify_systemd("STOPPING=1\n");
     close_listeners();
     client_free_all();
     if (server.pidfile_written) {
@@ -354,6 +390,10 @@ int main(int argc, char **argv) {
     log_notice("Server initialized");
     if (server.tcp_count > 0) log_notice("Ready to accept connections tcp");
     if (server.unix_fd != -1) log_notice("Ready to accept connections unix");
+    if (supervised_by_systemd()) {
+        log_notice("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+        notify_systemd("STATUS=Ready to accept connections\nREADY=1\n");
+    }
 
     ev_run(server.loop);
     shutdown_and_free();
