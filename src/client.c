@@ -83,6 +83,7 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask);
 static void on_writable(ev_loop *loop, int fd, void *data, int mask);
 static void process_input(client *c);
 static void client_free(client *c);
+static size_t pending_bytes(const client *c);
 
 void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
     M.loop = loop;
@@ -378,7 +379,7 @@ static void process_input(client *c) {
             break;
         }
         run_command(c);
-        if (c->out_bytes > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
+        if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);
         }
