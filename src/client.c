@@ -206,8 +206,7 @@ void client_set_state(client *c, client_state state) {
     } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
         /* Stop reading; the write path closes it once the output is out. */
         ev_del_fd(M.loop, c->fd, EV_READABLE);
-        if (c->out_bytes == 0 && !(c->flags & CLIENT_PENDING_WRITE))
-            client_set_state(c, CLIENT_CLOSE_ASAP);
+        if (c->out_head == NULL && c->reply.len == 0) client_set_state(c, CLIENT_CLOSE_ASAP);
     }
 }
 
@@ -379,6 +378,8 @@ static void process_input(client *c) {
             break;
         }
         run_command(c);
+        /* A single big reply can cross the normal class's limits too. */
+        if (c->reply.len > 0 || c->out_head) client_check_output_limits(c);
         if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);

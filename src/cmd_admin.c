@@ -491,6 +491,13 @@ void cmd_acl_cat(client *c, int argc, slice *argv) {
             resp_add_bulk_str(&names, cmd->name);
             n++;
         }
+        if (!cmd->subcommands) continue;
+        for (const command *s = cmd->subcommands; s->name; s++) {
+            if (s->acl_categories && strstr(s->acl_categories, cat)) {
+                resp_add_bulk_str(&names, s->name);
+                n++;
+            }
+        }
     }
     resp_add_array_len(b, n);
     buf_append(b, names.data, names.len);

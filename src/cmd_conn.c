@@ -187,8 +187,8 @@ void cmd_reset(client *c, int argc, slice *argv) {
     cmd_pubsub_release(c);
     c->resp = 2;
     c->db = 0;
-    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT |
-                  CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
+    /* As Redis, RESET keeps the no-evict flag. */
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_TOUCH);
     mem_free(c->name);
     c->name = NULL;
     mem_free(c->user);
@@ -418,11 +418,11 @@ void cmd_client_kill(client *c, int argc, slice *argv) {
         return;
     }
     long long killed = 0;
+    bool self = false;
     for (client *o = client_first(); o; o = client_next(o)) {
         if (!kill_matches(&f, c, o)) continue;
         killed++;
-        /* Killing ourselves: the reply goes out first, as in Redis. */
-        if (o == c) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
+        if (o == c) self = true;
         else client_close_async(o);
     }
     if (old_form) {
@@ -431,6 +431,8 @@ void cmd_client_kill(client *c, int argc, slice *argv) {
     } else {
         resp_add_int(client_reply_buf(c), killed);
     }
+    /* Killing ourselves: the reply goes out first, as in Redis. */
+    if (self) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
 }
 
 void cmd_client_setinfo(client *c, int argc, slice *argv) {
@@ -486,6 +488,25 @@ void cmd_client_no_evict(client *c, int argc, slice *argv) {
 void cmd_client_no_touch(client *c, int argc, slice *argv) {
     (void)argc;
     set_flag_onoff(c, &argv[2], CLIENT_NO_TOUCH);
+}
+
+void cmd_client_unblock(client *c, int argc, slice *argv) {
+    /* Nothing ever blocks here, so there is never a client to unblock. */
+    long long id;
+    if (!util_parse_ll(argv[2].ptr, argv[2].len, &id)) {
+        client_add_error(c, ERR_NOT_INTEGER);
+        return;
+    }
+    if (argc == 4 && !util_eq_nocase(argv[3].ptr, argv[3].len, "timeout") &&
+        !util_eq_nocase(argv[3].ptr, argv[3].len, "error")) {
+        client_add_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+    }
+    if (argc > 4) {
+        client_add_error(c, ERR_SYNTAX);
+        return;
+    }
+    resp_add_int(client_reply_buf(c), 0);
 }
 
 void cmd_client_tracking(client *c, int argc, slice *argv) {

@@ -37,7 +37,7 @@ cmd_proc cmd_multi, cmd_exec, cmd_discard;
 cmd_proc cmd_client_id, cmd_client_setname, cmd_client_getname, cmd_client_list;
 cmd_proc cmd_client_info, cmd_client_kill, cmd_client_setinfo, cmd_client_reply;
 cmd_proc cmd_client_no_evict, cmd_client_no_touch, cmd_client_help;
-cmd_proc cmd_client_tracking, cmd_client_unsupported;
+cmd_proc cmd_client_tracking, cmd_client_unsupported, cmd_client_unblock;
 
 /* cmd_admin.c */
 cmd_proc cmd_info, cmd_time, cmd_dbsize, cmd_flushall, cmd_debug, cmd_shutdown;

@@ -161,6 +161,8 @@ static const command client_subs[] = {
         "Not supported: there is no keyspace to track.", NULL),
     SUB("client|trackinginfo", cmd_client_tracking, 2, 0, "noscript loading stale", "@slow @connection", "6.2.0",
         "Not supported: there is no keyspace to track.", NULL),
+    SUB("client|unblock", cmd_client_unblock, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "5.0.0",
+        "Unblocks a client blocked by a blocking command: none ever is here.", NULL),
     SUB("client|unpause", cmd_client_unsupported, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "6.2.0",
         "Not supported by redis-pubsub.", NULL),
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},

@@ -733,6 +733,26 @@ void config_get(const char **patterns, const size_t *pattern_lens, int npatterns
     unsigned char emitted[MAX_DEFS * 2] = {0};
     buf v = {0};
     for (int p = 0; p < npatterns; p++) {
+        if (!memchr(patterns[p], '*', pattern_lens[p]) && !memchr(patterns[p], '?', pattern_lens[p]) &&
+            !memchr(patterns[p], '[', pattern_lens[p])) {
+            /* A plain name is a lookup, and Redis echoes it as typed. */
+            bool is_alias = false;
+            int idx = def_lookup(patterns[p], pattern_lens[p], &is_alias);
+            if (idx == -1) continue;
+            const config_def *d = def_at((size_t)idx);
+            size_t slot = (size_t)idx * 2 + (is_alias ? 1 : 0);
+            if (emitted[slot]) continue;
+            emitted[slot] = 1;
+            value cur;
+            value_load(d, &cur);
+            v.len = 0;
+            value_format(d, &cur, &v);
+            buf_append_char(&v, '\0');
+            char *typed = mem_strndup(patterns[p], pattern_lens[p]);
+            cb(ctx, typed, v.data);
+            mem_free(typed);
+            continue;
+        }
         for (size_t i = 0; i < defs_count(); i++) {
             const config_def *d = def_at(i);
             for (int a = 0; a < 2; a++) {

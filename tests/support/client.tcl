@@ -111,7 +111,7 @@ proc ::redis::connect {host port deferred} {
 proc ::redis::open_socket {host port timeout_ms} {
     variable wake
     set fd [socket -async $host $port]
-    fconfigure $fd -translation binary -blocking 0 -buffering full
+    fconfigure $fd -translation binary -blocking 0 -buffering full -buffersize 1000000
     set key connect$fd
     set wake($key) ""
     fileevent $fd writable [list set ::redis::wake($key) writable]
