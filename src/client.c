@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,9 @@
 /* A client whose replies pile up above this stops being read until they
  * drain: a client that never reads cannot grow the server without bound. */
 #define CLIENT_PAUSE_OUT_BYTES (4 * 1024 * 1024)
+/* Subscriptions released per loop pass when a big subscriber goes away:
+ * about 2 ms of work, so nobody else waits longer. */
+#define CLIENT_RELEASE_SLICE 4096
 
 struct out_node {
     out_node *next;
@@ -72,6 +76,7 @@ static struct {
     client *head;                  /* all clients */
     client *pending;               /* clients with output to flush */
     client *closing;               /* clients to free in before-sleep */
+    client *zombies;               /* closed, subscriptions being released */
     uint64_t next_id;
     slice *argv;                   /* scratch argv for dispatch */
     int argv_cap;
@@ -246,9 +251,14 @@ void client_multi_reset(client *c) {
 }
 
 static void client_free(client *c) {
+    bool lazy = false;
     if (c->subs) {
         M.stats.pubsub_clients--;
-        pubsub_sub_release(M.ps, &c->subs);
+        /* A big registry is released in slices from before-sleep, so other
+         * clients do not stall; until then the struct stays as a zombie
+         * that deliveries skip (its state is CLIENT_CLOSE_ASAP). */
+        if (pubsub_sub_held(c->subs) > CLIENT_RELEASE_SLICE) lazy = true;
+        else pubsub_sub_release(M.ps, &c->subs);
     }
     ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
     close(c->fd);
@@ -269,7 +279,31 @@ static void client_free(client *c) {
         if (*link) *link = c->pending_next;
     }
     M.stats.connected--;
+    if (lazy) {
+        c->next = M.zombies;
+        M.zombies = c;
+        ev_set_busy(M.loop, true);
+        return;
+    }
     mem_free(c);
+}
+
+/* Releases one slice of the zombies' subscriptions; frees finished ones. */
+static void release_zombies(size_t budget) {
+    client **link = &M.zombies;
+    while (*link && budget > 0) {
+        client *z = *link;
+        size_t before = pubsub_sub_held(z->subs);
+        size_t left = pubsub_sub_release_some(M.ps, &z->subs, budget);
+        budget -= before - left < budget ? before - left : budget;
+        if (left == 0) {
+            *link = z->next;
+            mem_free(z);
+        } else {
+            link = &z->next;
+        }
+    }
+    ev_set_busy(M.loop, M.zombies != NULL);
 }
 
 static void free_closing(void) {
@@ -291,6 +325,7 @@ void client_free_all(void) {
         client_free(c);
     }
     M.closing = NULL;
+    while (M.zombies) release_zombies(SIZE_MAX);
     mem_free(M.argv);
     M.argv = NULL;
     M.argv_cap = 0;
@@ -421,8 +456,44 @@ void client_add_ok(client *c) {
     buf_append(client_reply_buf(c), "+OK\r\n", 5);
 }
 
+/* Error replies by their first word, for INFO errorstats. Past the last
+ * slot new codes are lumped together, so a client cannot grow this. */
+#define ERROR_CODES_MAX 128
+
+static struct {
+    char code[32];
+    long long count;
+} error_codes[ERROR_CODES_MAX];
+static long long error_replies;
+
+static void count_error(const char *text) {
+    size_t n = strcspn(text, " ");
+    if (n >= sizeof(error_codes[0].code)) n = sizeof(error_codes[0].code) - 1;
+    error_replies++;
+    for (int i = 0; i < ERROR_CODES_MAX; i++) {
+        if (!error_codes[i].code[0]) {
+            memcpy(error_codes[i].code, text, n);
+            error_codes[i].code[n] = '\0';
+        }
+        if (strlen(error_codes[i].code) == n && memcmp(error_codes[i].code, text, n) == 0) {
+            error_codes[i].count++;
+            return;
+        }
+    }
+}
+
 void client_add_error(client *c, const char *text) {
+    count_error(text);
     resp_add_error(client_reply_buf(c), text);
+}
+
+long long client_error_replies(void) {
+    return error_replies;
+}
+
+void client_error_codes_foreach(void (*cb)(void *ctx, const char *code, long long count), void *ctx) {
+    for (int i = 0; i < ERROR_CODES_MAX && error_codes[i].code[0]; i++)
+        cb(ctx, error_codes[i].code, error_codes[i].count);
 }
 
 void client_add_errorf(client *c, const char *fmt, ...) {
@@ -634,6 +705,7 @@ void client_before_sleep(void) {
         }
     }
     free_closing();
+    if (M.zombies) release_zombies(CLIENT_RELEASE_SLICE);
 }
 
 /* ------------------------------------------------------------------------
@@ -700,6 +772,8 @@ void client_get_stats(client_stats *st) {
 }
 
 void client_reset_stats(void) {
+    memset(error_codes, 0, sizeof(error_codes));
+    error_replies = 0;
     M.stats.total_connections = 0;
     M.stats.rejected_connections = 0;
     M.stats.total_net_input_bytes = 0;

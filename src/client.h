@@ -118,6 +118,9 @@ void client_add_ok(client *c);
 /* An error reply "-<text>\r\n"; text starts with its code ("ERR ..."). */
 void client_add_error(client *c, const char *text);
 void client_add_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Error replies sent since start (or CONFIG RESETSTAT), and by code. */
+long long client_error_replies(void);
+void client_error_codes_foreach(void (*cb)(void *ctx, const char *code, long long count), void *ctx);
 /* Queues a reference to f (or copies it when small); accounts the bytes. */
 void client_add_frame(client *c, frame *f);
 /* Checks the output limits of c now; may schedule it to close. */

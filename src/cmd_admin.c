@@ -60,6 +60,94 @@ void cmd_lastsave(client *c, int argc, slice *argv) {
 }
 
 /* ------------------------------------------------------------------------
+ * SLOWLOG and LATENCY: monitoring tools ask; nothing here is slow enough to
+ * log, so they answer as a Redis with empty logs does.
+ * ------------------------------------------------------------------------ */
+
+void cmd_slowlog_get(client *c, int argc, slice *argv) {
+    if (argc == 3) {
+        long long n;
+        if (!util_parse_ll(argv[2].ptr, argv[2].len, &n) || n < -1) {
+            client_add_error(c, "ERR count should be greater than or equal to -1");
+            return;
+        }
+    } else if (argc > 3) {
+        commands_reply_subcommand_syntax(c, &argv[0], &argv[1]);
+        return;
+    }
+    resp_add_array_len(client_reply_buf(c), 0);
+}
+
+void cmd_slowlog_len(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    resp_add_int(client_reply_buf(c), 0);
+}
+
+void cmd_slowlog_reset(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    client_add_ok(c);
+}
+
+void cmd_slowlog_help(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    static const char *const lines[] = {
+        "GET [<count>]",
+        "    Return the slow log's entries: it is always empty here.",
+        "LEN",
+        "    Return the number of entries: 0.",
+        "RESET",
+        "    Clear the slow log.",
+        NULL,
+    };
+    commands_reply_help(c, "SLOWLOG", lines);
+}
+
+void cmd_latency_latest(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    resp_add_array_len(client_reply_buf(c), 0);
+}
+
+void cmd_latency_history(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    resp_add_array_len(client_reply_buf(c), 0);
+}
+
+void cmd_latency_reset(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    resp_add_int(client_reply_buf(c), 0);
+}
+
+void cmd_latency_histogram(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    resp_add_map_len(client_reply_buf(c), 0, c->resp);
+}
+
+void cmd_latency_doctor(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    static const char report[] =
+        "I have no latency reports to show you: redis-pubsub does not track latency events.\n";
+    resp_add_verbatim(client_reply_buf(c), report, sizeof(report) - 1, "txt", c->resp);
+}
+
+void cmd_latency_help(client *c, int argc, slice *argv) {
+    (void)argc, (void)argv;
+    static const char *const lines[] = {
+        "DOCTOR",
+        "    Return a latency report (there are no events to report here).",
+        "HISTOGRAM [<command> ...]",
+        "    Return latency histograms of commands: none are tracked.",
+        "HISTORY <event>",
+        "    Return the samples of an event: none are tracked.",
+        "LATEST",
+        "    Return the latest samples of every event: none are tracked.",
+        "RESET [<event> ...]",
+        "    Reset events; returns how many were reset (0).",
+        NULL,
+    };
+    commands_reply_help(c, "LATENCY", lines);
+}
+
+/* ------------------------------------------------------------------------
  * DEBUG (a subset useful to tests) and SHUTDOWN
  * ------------------------------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 #include "commands.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -210,6 +211,34 @@ static const command acl_subs[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
+static const command slowlog_subs[] = {
+    SUB("slowlog|get", cmd_slowlog_get, -2, 0, "admin loading stale", "@admin @slow @dangerous", "2.2.12",
+        "Returns the slow log's entries: none are kept here.", NULL),
+    SUB("slowlog|help", cmd_slowlog_help, 2, 0, "loading stale", "@slow", "6.2.0",
+        "Returns helpful text about the different subcommands.", NULL),
+    SUB("slowlog|len", cmd_slowlog_len, 2, 0, "admin loading stale", "@admin @slow @dangerous", "2.2.12",
+        "Returns the number of entries in the slow log: 0 here.", NULL),
+    SUB("slowlog|reset", cmd_slowlog_reset, 2, 0, "admin loading stale", "@admin @slow @dangerous", "2.2.12",
+        "Clears all entries from the slow log.", NULL),
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const command latency_subs[] = {
+    SUB("latency|doctor", cmd_latency_doctor, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
+        "Returns a human-readable latency analysis report.", NULL),
+    SUB("latency|help", cmd_latency_help, 2, 0, "loading stale", "@slow", "2.8.13",
+        "Returns helpful text about the different subcommands.", NULL),
+    SUB("latency|histogram", cmd_latency_histogram, -2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "7.0.0",
+        "Returns the cumulative distribution of latencies of commands: none are tracked here.", NULL),
+    SUB("latency|history", cmd_latency_history, 3, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
+        "Returns timestamp-latency samples for an event: none are tracked here.", NULL),
+    SUB("latency|latest", cmd_latency_latest, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
+        "Returns the latest latency samples for all events: none are tracked here.", NULL),
+    SUB("latency|reset", cmd_latency_reset, -2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
+        "Resets the latency data for one or more events.", NULL),
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+};
+
 #define CMD(n, p, a, f, fl, cat, grp, since, sum, cx, args, subs) \
     {n, p, a, f, fl, cat, grp, since, sum, cx, args, subs, 0, 0, 0}
 
@@ -239,6 +268,8 @@ static const command table[] = {
         "Handshakes with the server.", "O(1)", args_hello, NULL),
     CMD("info", cmd_info, -1, 0, "loading stale", "@slow @dangerous", SRV, "1.0.0",
         "Returns information and statistics about the server.", "O(1)", args_section, NULL),
+    CMD("latency", NULL, -2, CMD_CONTAINER, "", "", SRV, "2.8.13", "A container for latency diagnostics commands.",
+        NULL, NULL, latency_subs),
     CMD("lastsave", cmd_lastsave, 1, 0, "loading stale fast", "@admin @fast @dangerous", SRV, "1.0.0",
         "Returns the Unix timestamp of the last successful save: the start time here.", "O(1)", NULL, NULL),
     CMD("multi", cmd_multi, 1, CMD_NO_MULTI, "noscript loading stale fast allow_busy", "@fast @transaction", "transactions", "1.2.0",
@@ -265,6 +296,8 @@ static const command table[] = {
     CMD("shutdown", cmd_shutdown, -1, CMD_ADMIN, "admin noscript loading stale no_multi allow_busy",
         "@admin @slow @dangerous", SRV, "1.0.0", "Closes the connections and stops the server.",
         "O(N) where N is the number of connections", args_shutdown, NULL),
+    CMD("slowlog", NULL, -2, CMD_CONTAINER, "", "", SRV, "2.2.12", "A container for slow log commands.",
+        NULL, NULL, slowlog_subs),
     CMD("spublish", cmd_spublish, 3, 0, "pubsub loading stale fast", "@pubsub @fast", PS, "7.0.0",
         "Post a message to a shard channel",
         "O(N) where N is the number of clients subscribed to the receiving shard channel.", args_spublish, NULL),
@@ -285,6 +318,77 @@ static const command table[] = {
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))
+
+/* Redis 7.0 commands that this server does not serve (its keyspace,
+ * replication, scripting...), sorted. They get the unknown-command error,
+ * except where Redis would refuse them earlier: before AUTH, and in the
+ * RESP2 subscribed context. */
+static const char *const redis_only[] = {
+    "append", "asking", "bgrewriteaof", "bgsave", "bitcount", "bitfield", "bitfield_ro", "bitop",
+    "bitpos", "blmove", "blmpop", "blpop", "brpop", "brpoplpush", "bzmpop", "bzpopmax", "bzpopmin",
+    "cluster", "copy", "decr", "decrby", "del", "dump", "eval", "eval_ro", "evalsha", "evalsha_ro",
+    "exists", "expire", "expireat", "expiretime", "failover", "fcall", "fcall_ro", "function",
+    "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember",
+    "georadiusbymember_ro", "geosearch", "geosearchstore", "get", "getbit", "getdel", "getex",
+    "getrange", "getset", "hdel", "hexists", "hget", "hgetall", "hincrby", "hincrbyfloat", "hkeys",
+    "hlen", "hmget", "hmset", "hrandfield", "hscan", "hset", "hsetnx", "hstrlen", "hvals", "incr",
+    "incrby", "incrbyfloat", "keys", "lcs", "lindex", "linsert", "llen", "lmove", "lmpop", "lolwut",
+    "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim", "memory", "mget", "migrate",
+    "module", "monitor", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
+    "pexpiretime", "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest", "psetex", "psync", "pttl",
+    "randomkey", "readonly", "readwrite", "rename", "renamenx", "replconf", "replicaof", "restore",
+    "restore-asking", "role", "rpop", "rpoplpush", "rpush", "rpushx", "sadd", "save", "scan", "scard",
+    "script", "sdiff", "sdiffstore", "set", "setbit", "setex", "setnx", "setrange", "sinter",
+    "sintercard", "sinterstore", "sismember", "slaveof", "smembers", "smismember", "smove", "sort",
+    "sort_ro", "spop", "srandmember", "srem", "sscan", "strlen", "substr", "sunion", "sunionstore",
+    "swapdb", "sync", "touch", "ttl", "type", "unlink", "unwatch", "wait", "watch", "xack", "xadd",
+    "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending", "xrange", "xread",
+    "xreadgroup", "xrevrange", "xsetid", "xtrim", "zadd", "zcard", "zcount", "zdiff", "zdiffstore",
+    "zincrby", "zinter", "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax",
+    "zpopmin", "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem",
+    "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex",
+    "zrevrangebyscore", "zrevrank", "zscan", "zscore", "zunion", "zunionstore",
+};
+
+/* Lower-cases name into dst (at most 31 bytes) and looks it up in redis_only. */
+static const char *redis_only_lookup(const char *name, size_t len) {
+    char low[32];
+    if (len == 0 || len >= sizeof(low)) return NULL;
+    for (size_t i = 0; i < len; i++) low[i] = (char)tolower((unsigned char)name[i]);
+    low[len] = '\0';
+    size_t lo = 0, hi = sizeof(redis_only) / sizeof(redis_only[0]);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int cmp = strcmp(low, redis_only[mid]);
+        if (cmp == 0) return redis_only[mid];
+        if (cmp < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Per-command statistics (INFO commandstats), keyed by command pointer
+ * ------------------------------------------------------------------------ */
+
+#define STATS_SLOTS 256     /* power of two, above twice the commands and subcommands */
+#define TIME_SAMPLE 8       /* one call in 8 is timed; usec is scaled up */
+
+static struct {
+    const command *cmd;
+    command_stats st;
+} stats[STATS_SLOTS];
+
+static command_stats *stats_of(const command *cmd) {
+    unsigned h = (unsigned)(((uintptr_t)cmd >> 4) * 2654435761u) & (STATS_SLOTS - 1);
+    while (stats[h].cmd && stats[h].cmd != cmd) h = (h + 1) & (STATS_SLOTS - 1);
+    stats[h].cmd = cmd;
+    return &stats[h].st;
+}
+
+const command_stats *commands_stats(const command *cmd) {
+    return stats_of(cmd);
+}
 #define SLOTS 128   /* power of two, more than twice the table */
 
 static const command *slots[SLOTS];
@@ -341,6 +445,7 @@ long long commands_total_processed(void) {
 
 void commands_reset_stats(void) {
     total_processed = 0;
+    for (size_t i = 0; i < STATS_SLOTS; i++) memset(&stats[i].st, 0, sizeof(stats[i].st));
 }
 
 /* ------------------------------------------------------------------------
@@ -415,6 +520,11 @@ static void reply_unknown_command(client *c, int argc, slice *argv) {
  * Dispatch
  * ------------------------------------------------------------------------ */
 
+static void reply_context_error(client *c, const char *name) {
+    client_add_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+                         "PING / QUIT / RESET are allowed in this context", name);
+}
+
 static void queue_multi(client *c, int argc, slice *argv) {
     c->multi = mem_realloc(c->multi, sizeof(multi_cmd) * (size_t)(c->multi_count + 1));
     multi_cmd *mc = &c->multi[c->multi_count++];
@@ -439,7 +549,10 @@ static bool arity_ok(const command *cmd, int argc) {
 void commands_dispatch(client *c, int argc, slice *argv) {
     const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) {
-        reply_unknown_command(c, argc, argv);
+        const char *known = redis_only_lookup(argv[0].ptr, argv[0].len);
+        if (known && !c->authenticated) client_add_error(c, ERR_NOAUTH);
+        else if (known && c->resp == 2 && client_is_subscribed(c)) reply_context_error(c, known);
+        else reply_unknown_command(c, argc, argv);
         reject(c);
         return;
     }
@@ -454,19 +567,22 @@ void commands_dispatch(client *c, int argc, slice *argv) {
             return;
         }
     }
+    command_stats *st = stats_of(run);
     if (!arity_ok(run, argc)) {
         commands_reply_arity(c, run->name);
+        st->rejected_calls++;
         reject(c);
         return;
     }
     if (!c->authenticated && !(run->flags & CMD_NO_AUTH)) {
         client_add_error(c, ERR_NOAUTH);
+        st->rejected_calls++;
         reject(c);
         return;
     }
     if (c->resp == 2 && client_is_subscribed(c) && !(run->flags & CMD_PUBSUB_OK)) {
-        client_add_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
-                             "PING / QUIT / RESET are allowed in this context", run->name);
+        reply_context_error(c, run->name);
+        st->rejected_calls++;
         reject(c);
         return;
     }
@@ -476,5 +592,15 @@ void commands_dispatch(client *c, int argc, slice *argv) {
         return;
     }
     total_processed++;
-    run->proc(c, argc, argv);
+    long long errors_before = client_error_replies();
+    /* Timing every call would cost two clock reads per PUBLISH; a sample
+     * of one in TIME_SAMPLE, scaled, gives the same figure on average. */
+    if (st->calls++ % TIME_SAMPLE == 0) {
+        long long t0 = util_monotonic_us();
+        run->proc(c, argc, argv);
+        st->usec += (util_monotonic_us() - t0) * TIME_SAMPLE;
+    } else {
+        run->proc(c, argc, argv);
+    }
+    if (client_error_replies() != errors_before) st->failed_calls++;
 }

@@ -47,6 +47,14 @@ typedef struct command {
     int key_first, key_last, key_step; /* always 0: no keyspace */
 } command;
 
+/* Counters of one command, for INFO commandstats. */
+typedef struct command_stats {
+    long long calls;          /* times the handler ran */
+    long long usec;           /* estimated microseconds spent in it */
+    long long rejected_calls; /* refused before running: arity, auth, context */
+    long long failed_calls;   /* ran and replied an error */
+} command_stats;
+
 /* Builds the lookup table. */
 void commands_init(void);
 void commands_free(void);
@@ -61,6 +69,8 @@ const command *commands_at(size_t i);
 size_t commands_count(void);
 /* Counts processed per command (INFO commandstats) and in total. */
 long long commands_total_processed(void);
+/* The counters of cmd (a top-level command or a subcommand). */
+const command_stats *commands_stats(const command *cmd);
 void commands_reset_stats(void);
 
 /* Shared error text, defined once (STYLE.md section 7). */

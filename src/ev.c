@@ -40,6 +40,7 @@ struct ev_loop {
     long long next_timer_id;
     ev_hook_fn *before_sleep;
     bool stop;
+    bool busy;              /* poll without waiting */
 };
 
 ev_loop *ev_loop_new(int setsize) {
@@ -130,6 +131,10 @@ void ev_set_before_sleep(ev_loop *loop, ev_hook_fn *fn) {
     loop->before_sleep = fn;
 }
 
+void ev_set_busy(ev_loop *loop, bool busy) {
+    loop->busy = busy;
+}
+
 void ev_stop(ev_loop *loop) {
     loop->stop = true;
 }
@@ -177,7 +182,7 @@ void ev_run(ev_loop *loop) {
     while (!loop->stop) {
         if (loop->before_sleep) loop->before_sleep(loop);
         if (loop->stop) break;
-        int n = ev_backend_poll(loop->backend, loop->fired, next_timeout_ms(loop));
+        int n = ev_backend_poll(loop->backend, loop->fired, loop->busy ? 0 : next_timeout_ms(loop));
         for (int i = 0; i < n; i++) {
             int fd = loop->fired[i].fd, mask = loop->fired[i].mask;
             ev_file *f = &loop->files[fd];

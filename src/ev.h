@@ -32,6 +32,9 @@ int ev_fd_mask(const ev_loop *loop, int fd);
 long long ev_add_timer(ev_loop *loop, long long delay_ms, ev_timer_fn *fn, void *data);
 void ev_del_timer(ev_loop *loop, long long id);
 
+/* While busy, the loop polls without sleeping, so before-sleep work that
+ * is done in slices (a big client's release) goes on at full speed. */
+void ev_set_busy(ev_loop *loop, bool busy);
 /* Called before every wait for events. */
 void ev_set_before_sleep(ev_loop *loop, ev_hook_fn *fn);
 /* Runs until ev_stop(); readable fires before writable for one fd. */

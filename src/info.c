@@ -205,7 +205,8 @@ static void section_stats(buf *o) {
     buf_printf(o, "latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n");
     buf_printf(o, "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n");
     buf_printf(o, "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n");
-    buf_printf(o, "unexpected_error_replies:0\r\ntotal_error_replies:0\r\ndump_payload_sanitizations:0\r\n");
+    buf_printf(o, "unexpected_error_replies:0\r\ntotal_error_replies:%lld\r\ndump_payload_sanitizations:0\r\n",
+               client_error_replies());
     buf_printf(o, "total_reads_processed:0\r\ntotal_writes_processed:0\r\n");
     buf_printf(o, "client_query_buffer_limit_disconnections:0\r\n");
     buf_printf(o, "client_output_buffer_limit_disconnections:%lld\r\n", st.obuf_limit_disconnections);
@@ -243,8 +244,31 @@ static void section_cluster(buf *o) {
     buf_printf(o, "# Cluster\r\ncluster_enabled:0\r\n");
 }
 
+static void commandstat_line(buf *o, const command *cmd) {
+    const command_stats *st = commands_stats(cmd);
+    if (!st->calls && !st->rejected_calls && !st->failed_calls) return;
+    buf_printf(o, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,failed_calls=%lld\r\n",
+               cmd->name, st->calls, st->usec, st->calls ? (double)st->usec / (double)st->calls : 0.0,
+               st->rejected_calls, st->failed_calls);
+}
+
 static void section_commandstats(buf *o) {
     buf_printf(o, "# Commandstats\r\n");
+    for (size_t i = 0; i < commands_count(); i++) {
+        const command *cmd = commands_at(i);
+        if (cmd->proc) commandstat_line(o, cmd);
+        if (cmd->subcommands)
+            for (const command *s = cmd->subcommands; s->name; s++) commandstat_line(o, s);
+    }
+}
+
+static void errorstat_line(void *ctx, const char *code, long long count) {
+    buf_printf(ctx, "errorstat_%s:count=%lld\r\n", code, count);
+}
+
+static void section_errorstats(buf *o) {
+    buf_printf(o, "# Errorstats\r\n");
+    client_error_codes_foreach(errorstat_line, o);
 }
 
 typedef struct section {
@@ -263,7 +287,7 @@ static const section sections[] = {
     {"replication", NULL, section_replication, true},
     {"cpu", NULL, section_cpu, true},
     {"modules", "Modules", NULL, true},
-    {"errorstats", "Errorstats", NULL, true},
+    {"errorstats", NULL, section_errorstats, true},
     {"cluster", NULL, section_cluster, true},
     {"keyspace", "Keyspace", NULL, true},
     {"commandstats", NULL, section_commandstats, false},

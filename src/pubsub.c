@@ -545,6 +545,43 @@ void pubsub_sub_release(pubsub *ps, pubsub_sub **sp) {
     for (int ns = 0; ns < NS_COUNT; ns++) unhold_all(ps, sp, ns, NULL, NULL);
 }
 
+size_t pubsub_sub_release_some(pubsub *ps, pubsub_sub **sp, size_t max) {
+    pubsub_sub *sub = *sp;
+    if (!sub) return 0;
+    size_t done = 0;
+    for (int ns = 0; ns < NS_COUNT && done < max; ns++) {
+        if (!sub->held[ns]) continue;
+        if (spaces[ns].ordered) {
+            dict_entry *e = sub->pat_first;
+            while (e && done < max) {
+                dict_entry *next = order_of(e)->next;
+                drop_and_notify(ps, sub, ns, e, NULL, NULL);
+                e = next;
+                done++;
+            }
+        } else {
+            dict_iter it;
+            dict_entry *e;
+            dict_iter_init(&it, sub->held[ns]);
+            while (done < max && (e = dict_iter_next(&it))) {
+                drop_and_notify(ps, sub, ns, e, NULL, NULL);
+                done++;
+            }
+            dict_iter_done(&it);
+        }
+    }
+    sub_trim(ps, sp);
+    return pubsub_sub_held(*sp);
+}
+
+size_t pubsub_sub_held(const pubsub_sub *s) {
+    if (!s) return 0;
+    size_t n = 0;
+    for (int ns = 0; ns < NS_COUNT; ns++)
+        if (s->held[ns]) n += dict_size(s->held[ns]);
+    return n;
+}
+
 size_t pubsub_sub_channels(const pubsub_sub *s, pubsub_kind kind) {
     return s && s->held[kind] ? dict_size(s->held[kind]) : 0;
 }

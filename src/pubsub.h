@@ -56,6 +56,12 @@ void pubsub_unsubscribe_all(pubsub *ps, pubsub_sub **sp, pubsub_kind kind, pubsu
 void pubsub_punsubscribe_all(pubsub *ps, pubsub_sub **sp, pubsub_name_fn *cb, void *ctx);
 /* Drops everything the subscriber holds (client disconnect); *sp becomes NULL. */
 void pubsub_sub_release(pubsub *ps, pubsub_sub **sp);
+/* Drops at most max of what a subscriber holds, so a client with 100k
+ * subscriptions can be released across several loop passes. Returns what
+ * is still held; at 0, *sp has been freed and set to NULL. */
+size_t pubsub_sub_release_some(pubsub *ps, pubsub_sub **sp, size_t max);
+/* Channels, shard channels and patterns held in all (sub may be NULL). */
+size_t pubsub_sub_held(const pubsub_sub *s);
 
 /* ---- One subscriber ----------------------------------------------------- */
 
