@@ -5,7 +5,10 @@
 set -e
 
 build_pkgs="gcc make libc6-dev libjemalloc-dev"
-test_pkgs="$build_pkgs tcl redis-server redis-tools"
+# Tests: the Tcl suite and the oracle, then the client-compatibility drivers
+# (hiredis C programs, redis-py, redis-rb, the Prometheus exporter).
+test_pkgs="$build_pkgs tcl redis-server redis-tools python3 libhiredis-dev libevent-dev pkg-config
+           python3-redis ruby ruby-redis prometheus-redis-exporter"
 
 case "$1" in
     build) want=$build_pkgs ;;
@@ -19,6 +22,11 @@ for p in $want; do
         missing="$missing $p"
     fi
 done
+# Node.js drivers: any node >= 18 with npm will do (the lockfile pins the
+# client libraries); Debian's nodejs and npm packages when there is none.
+if [ "$1" = test ] && ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing$missing"
