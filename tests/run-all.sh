@@ -36,6 +36,7 @@ run_suite c-unit sh -c 'make -s -C tests/c >/dev/null && tests/c/build/test_main
 run_suite tcl-ours ./runtest
 run_suite tcl-redis ./runtest --server-bin "$redis_bin"
 run_suite tcl-asan sh -c 'make -s -C src SANITIZE=address >/dev/null && ./runtest --server-bin src/build/address/redis-pubsub-server'
+run_suite compat tests/compat/run.sh
 
 echo
 echo "=== totals$summary"
