@@ -99,6 +99,12 @@ struct group {
 typedef struct affix_len {
     size_t len;
     size_t groups;
+    /* Groups of this length by first and by last byte of their affix: a
+     * publish probes the length only if both of the channel's bytes at
+     * those places have a count, so a channel in another namespace costs
+     * two array reads instead of a hash and a dict probe. */
+    uint32_t first[256];
+    uint32_t last[256];
 } affix_len;
 
 /* Patterns grouped by one kind of affix. */
@@ -227,11 +233,18 @@ static long long subs_deliver(const subs *s, pubsub_deliver_fn *deliver, void *c
  * publish probes only those. Both affixes are conditions every match must
  * meet, so candidates found here are still checked with glob_match. */
 
-static void lens_add(pindex *ix, size_t len) {
+static void edges_count(affix_len *al, const char *affix, int delta) {
+    if (al->len == 0) return;
+    al->first[(unsigned char)affix[0]] += (uint32_t)delta;
+    al->last[(unsigned char)affix[al->len - 1]] += (uint32_t)delta;
+}
+
+static void lens_add(pindex *ix, size_t len, const char *affix) {
     size_t i = 0;
     while (i < ix->lens_used && ix->lens[i].len < len) i++;
     if (i < ix->lens_used && ix->lens[i].len == len) {
         ix->lens[i].groups++;
+        edges_count(&ix->lens[i], affix, 1);
         return;
     }
     if (ix->lens_used == ix->lens_cap) {
@@ -239,13 +252,17 @@ static void lens_add(pindex *ix, size_t len) {
         ix->lens = mem_realloc(ix->lens, sizeof(affix_len) * ix->lens_cap);
     }
     memmove(ix->lens + i + 1, ix->lens + i, sizeof(affix_len) * (ix->lens_used - i));
-    ix->lens[i] = (affix_len){len, 1};
+    memset(&ix->lens[i], 0, sizeof(affix_len));
+    ix->lens[i].len = len;
+    ix->lens[i].groups = 1;
+    edges_count(&ix->lens[i], affix, 1);
     ix->lens_used++;
 }
 
-static void lens_del(pindex *ix, size_t len) {
+static void lens_del(pindex *ix, size_t len, const char *affix) {
     size_t i = 0;
     while (ix->lens[i].len != len) i++;
+    edges_count(&ix->lens[i], affix, -1);
     if (--ix->lens[i].groups > 0) return;
     ix->lens_used--;
     memmove(ix->lens + i, ix->lens + i + 1, sizeof(affix_len) * (ix->lens_used - i));
@@ -293,7 +310,7 @@ static void index_add(pubsub *ps, pattern *p) {
         if (alen) memcpy(g->affix, affix, alen);
         g->affix[alen] = '\0';
         dict_add(ix->groups, g->affix, alen, g);
-        lens_add(ix, alen);
+        lens_add(ix, alen, g->affix);
     }
     if (prefix != small) mem_free(prefix);
 
@@ -312,8 +329,8 @@ static void index_del(pubsub *ps, pattern *p) {
     if (g->first) return;
     pindex *ix = p->by_suffix ? &ps->by_suffix : &ps->by_prefix;
     size_t alen = g->affix_len;
+    lens_del(ix, alen, g->affix);
     dict_del(ix->groups, g->affix, alen);   /* frees g */
-    lens_del(ix, alen);
 }
 
 /* Delivers to the patterns of ix matching the channel; from_end selects the
@@ -322,8 +339,12 @@ static long long index_publish(const pindex *ix, bool from_end, const char *ch, 
                                pubsub_deliver_fn *deliver, void *ctx) {
     long long n = 0;
     for (size_t i = 0; i < ix->lens_used && ix->lens[i].len <= len; i++) {
-        size_t alen = ix->lens[i].len;
-        const group *g = dict_fetch(ix->groups, from_end ? ch + len - alen : ch, alen);
+        const affix_len *al = &ix->lens[i];
+        size_t alen = al->len;
+        const char *probe = from_end ? ch + len - alen : ch;
+        if (alen && (!al->first[(unsigned char)probe[0]] || !al->last[(unsigned char)probe[alen - 1]]))
+            continue;
+        const group *g = dict_fetch(ix->groups, probe, alen);
         if (!g) continue;
         /* The affix matched; a literal pattern (prefix index only) also
          * needs the same length. */
