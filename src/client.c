@@ -122,14 +122,14 @@ static client *client_new(int fd, bool unix_socket) {
     resp_parser_init(&c->parser);
     c->parser.max_bulk_len = cfg.proto_max_bulk_len;
     c->last_cmd = "NULL";
+    char addr[NET_ADDR_LEN];
     if (unix_socket) {
         c->flags |= CLIENT_UNIX_SOCKET;
-        snprintf(c->addr, sizeof(c->addr), "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
-        snprintf(c->laddr, sizeof(c->laddr), "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
+        snprintf(addr, sizeof(addr), "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
     } else {
-        net_peer_str(fd, c->addr, sizeof(c->addr));
-        net_local_str(fd, c->laddr, sizeof(c->laddr));
+        net_peer_str(fd, addr, sizeof(addr));
     }
+    c->addr = mem_strdup(addr);
     c->next = M.head;
     if (M.head) M.head->prev = c;
     M.head = c;
@@ -267,6 +267,7 @@ static void client_free(client *c) {
     resp_parser_free(&c->parser);
     free_multi(c);
     mem_free(c->user);
+    mem_free(c->addr);
     mem_free(c->name);
     mem_free(c->lib_name);
     mem_free(c->lib_ver);
@@ -344,12 +345,23 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)mask;
     client *c = data;
     if (c->state != CLIENT_ACTIVE) return;
-    size_t want = CLIENT_READ_LEN;
     size_t bulk_left = resp_parser_wanted(&c->parser);
-    /* For a big bulk, read it in as few calls as possible. */
-    if (bulk_left > want) want = bulk_left;
-    buf_reserve(&c->qbuf, want);
-    ssize_t n = read(fd, c->qbuf.data + c->qbuf.len, want);
+    ssize_t n;
+    if (bulk_left > CLIENT_READ_LEN) {
+        /* A big bulk: read it straight into place, in as few calls as
+         * possible. */
+        buf_reserve(&c->qbuf, bulk_left);
+        n = read(fd, c->qbuf.data + c->qbuf.len, bulk_left);
+    } else {
+        /* Read into a shared buffer and keep only what arrived: a client
+         * that sends a few small commands never owns a 16 KB buffer. */
+        static char scratch[CLIENT_READ_LEN];
+        n = read(fd, scratch, sizeof(scratch));
+        if (n > 0) {
+            buf_reserve(&c->qbuf, (size_t)n);
+            memcpy(c->qbuf.data + c->qbuf.len, scratch, (size_t)n);
+        }
+    }
     if (n == 0) {
         log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
         client_close_async(c);
@@ -725,8 +737,16 @@ void client_cron(void) {
         if (has_output(c)) client_check_output_limits(c);
         /* Give back buffers of idle clients: idle ones cost bytes, not KB. */
         if (!has_output(c) && c->reply.cap > 0) buf_free(&c->reply);
-        if (c->qbuf.len == 0 && c->qbuf.cap > 0 && resp_parser_pos(&c->parser) == 0)
+        if (c->qbuf.len == 0 && resp_parser_pos(&c->parser) == 0) {
             buf_free(&c->qbuf);
+            /* Between commands the parser's argv can go too. */
+            if (c->parser.argv_cap > 0) {
+                long long max_bulk = c->parser.max_bulk_len;
+                resp_parser_free(&c->parser);
+                resp_parser_init(&c->parser);
+                c->parser.max_bulk_len = max_bulk;
+            }
+        }
         c->qbuf_peak = c->qbuf.len;
         if ((long long)pending_bytes(c) > M.stats.client_recent_max_output_buffer)
             M.stats.client_recent_max_output_buffer = (long long)pending_bytes(c);
@@ -751,6 +771,11 @@ client *client_first(void) {
 
 client *client_next(const client *c) {
     return c->next;
+}
+
+void client_laddr(const client *c, char *dst, size_t len) {
+    if (c->flags & CLIENT_UNIX_SOCKET) snprintf(dst, len, "%s:0", cfg.unixsocket ? cfg.unixsocket : "");
+    else net_local_str(c->fd, dst, len);
 }
 
 size_t client_reply_buf_size(const client *c) {

@@ -79,8 +79,7 @@ struct client {
     long long ctime_ms;           /* connected at */
     long long last_active_ms;     /* last read from the socket */
     const char *last_cmd;         /* borrowed: static name of the last command */
-    char addr[NET_ADDR_LEN];
-    char laddr[NET_ADDR_LEN];
+    char *addr;                   /* owned: "ip:port" of the peer, for logs and CLIENT LIST */
 
     client *prev, *next;          /* list of all clients */
     client *pending_next;         /* list of clients with output to flush */
@@ -139,6 +138,9 @@ client *client_by_id(uint64_t id);
 /* Iteration over all clients (CLIENT LIST, KILL, INFO). */
 client *client_first(void);
 client *client_next(const client *c);
+/* Writes c's local address ("ip:port", or "path:0") into dst; computed on
+ * demand, since only CLIENT LIST and KILL LADDR ask. */
+void client_laddr(const client *c, char *dst, size_t len);
 /* Bytes of memory c holds (struct, buffers, queued output), for CLIENT LIST. */
 size_t client_memory(const client *c);
 /* Bytes of the reply buffer and the queue, in the CLIENT LIST sense. */

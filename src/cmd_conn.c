@@ -352,7 +352,11 @@ static bool kill_matches(const kill_filter *f, const client *self, const client 
     if (f->id && (unsigned long long)f->id != o->id) return false;
     if (f->type >= 0 && client_limit_class(o) != f->type) return false;
     if (f->addr && !slice_eq_str(f->addr, o->addr)) return false;
-    if (f->laddr && !slice_eq_str(f->laddr, o->laddr)) return false;
+    if (f->laddr) {
+        char laddr[NET_ADDR_LEN];
+        client_laddr(o, laddr, sizeof(laddr));
+        if (!slice_eq_str(f->laddr, laddr)) return false;
+    }
     if (f->user && !slice_eq_str(f->user, o->user ? o->user : "default")) return false;
     if (f->maxage && (util_time_ms() - o->ctime_ms) / 1000 < f->maxage) return false;
     return true;

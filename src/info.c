@@ -346,13 +346,15 @@ void info_client_line(const client *c, buf *o) {
     const char *events = (c->flags & CLIENT_WRITE_ARMED) ? "rw" : "r";
     if (c->state != CLIENT_ACTIVE || (c->flags & CLIENT_READ_PAUSED))
         events = (c->flags & CLIENT_WRITE_ARMED) ? "w" : "";
+    char laddr[NET_ADDR_LEN];
+    client_laddr(c, laddr, sizeof(laddr));
     size_t argv_mem = 0;
     for (size_t i = 0; i < c->parser.argc; i++) argv_mem += c->parser.argv[i].len;
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                   "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                   "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s "
                   "cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
-               (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+               (unsigned long long)c->id, c->addr, laddr, c->fd, c->name ? c->name : "",
                (now - c->ctime_ms) / 1000, (now - c->last_active_ms) / 1000, flags, c->db,
                pubsub_sub_channels(c->subs, PUBSUB_CHANNEL), pubsub_sub_patterns(c->subs),
                pubsub_sub_channels(c->subs, PUBSUB_SHARD),
