@@ -3,6 +3,8 @@
 #   make run        build and run on redis-pubsub.conf in the foreground
 #   make test       install test packages, build, run every suite, print totals
 #   make test-unit  C unit tests only (always ASan+UBSan)
+#   make bench      benchmark against redis-server, quick set (utils/bench.sh)
+#   make bench-full every benchmark scenario (~17 minutes)
 #   make clean
 # Variables forwarded to src/: MALLOC=libc, SANITIZE=address|undefined,
 # OPTIMIZATION=-O0, V=1, WERROR=no.
@@ -30,6 +32,16 @@ test-unit: deps-test
 	$(MAKE) -C tests/c
 	cd . && tests/c/build/test_main
 
+bench: all
+	@sh deps/install.sh bench
+	$(MAKE) -C utils
+	utils/bench.sh --quick
+
+bench-full: all
+	@sh deps/install.sh bench
+	$(MAKE) -C utils
+	utils/bench.sh --full
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 src/build/default/redis-pubsub-server $(DESTDIR)$(PREFIX)/bin/redis-pubsub-server
@@ -39,4 +51,4 @@ clean:
 	$(MAKE) -C tests/c clean
 	rm -rf tests/tmp
 
-.PHONY: all deps-build deps-test run test test-unit install clean
+.PHONY: all deps-build deps-test run test test-unit bench bench-full install clean

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps/install.sh build|test -- installs the Debian packages a step needs,
+# deps/install.sh build|test|bench -- installs the Debian packages a step needs,
 # only those missing, so a machine that has them needs no network.
 # See deps/README.md for what each package is for.
 set -e
@@ -10,10 +10,14 @@ build_pkgs="gcc make libc6-dev libjemalloc-dev"
 test_pkgs="$build_pkgs tcl redis-server redis-tools python3 libhiredis-dev libevent-dev pkg-config
            python3-redis ruby ruby-redis prometheus-redis-exporter"
 
+# Benchmarks: the oracle, plots, ss (free ports) and taskset (pinning).
+bench_pkgs="$build_pkgs redis-server redis-tools gnuplot-nox iproute2 util-linux"
+
 case "$1" in
     build) want=$build_pkgs ;;
     test) want=$test_pkgs ;;
-    *) echo "usage: $0 build|test" >&2; exit 2 ;;
+    bench) want=$bench_pkgs ;;
+    *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

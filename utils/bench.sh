@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# bench.sh -- Compares redis-pubsub-server with redis-server, scenario by
+# scenario, using utils/build/pubsub-bench.
+#
+#   utils/bench.sh --quick          a few minutes: the headline scenarios
+#   utils/bench.sh --full           every scenario (about half an hour)
+#   options: --runs N (per server, default 3), --only REGEX (scenario ids),
+#            --port-base P, --list, --no-plot, --no-pin
+#
+# With two or more CPUs the server is pinned to CPU 0 and the tool to CPU 1
+# (taskset): on this kind of VM a wake-up across CPUs costs ~50 us, and an
+# unpinned pair lands on one CPU or on two by chance, which makes
+# round-trip-bound scenarios (patterns, publish) bimodal by 5x.
+#
+# Every run gets a FRESH server on a loopback port of its own, and servers
+# alternate: ours, redis, ours, redis... Medians per side go into a Markdown
+# table (ours/redis ratio; for latency, CPU and memory lower is better),
+# printed and written to docs/bench-results.md with the machine, the date
+# and the exact commands. Raw lines go to docs/bench-data/raw-MODE.txt and
+# plot data to docs/bench-data/*.dat; utils/plot.sh draws docs/*.svg.
+#
+# Servers are stopped with SIGTERM by PID (SIGKILL after 15 s): only
+# processes this script started. Every tool run is bounded by timeout(1).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TOOL=$ROOT/utils/build/pubsub-bench
+OURS=$ROOT/src/redis-pubsub-server
+REDIS=$(command -v redis-server || true)
+DOCS=$ROOT/docs
+DATA=$DOCS/bench-data
+
+MODE=
+RUNS=3
+ONLY=
+LIST=0
+PLOT=1
+PIN=1
+PORT=${BENCH_PORT_BASE:-$((22000 + ($$ % 300) * 20))}
+
+die() { echo "bench.sh: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) MODE=quick ;;
+    --full) MODE=full ;;
+    --runs) RUNS=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    --port-base) PORT=$2; shift ;;
+    --list) LIST=1 ;;
+    --no-plot) PLOT=0 ;;
+    --no-pin) PIN=0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (try --help)" ;;
+    esac
+    shift
+done
+[ -n "$MODE" ] || die "say --quick or --full"
+[ "$RUNS" -ge 1 ] 2>/dev/null || die "--runs must be a positive number"
+
+# ---------------------------------------------------------------- scenarios
+# id | tool arguments | metrics: key:better[:target], better = hi or lo;
+# a target is a ratio bound (>=1.3, <=0.9) or an absolute bound on ours
+# (abs<=1024).
+if [ "$MODE" = quick ]; then
+    DUR="--duration 3 --warmup 1"
+else
+    DUR="--duration 5 --warmup 1"
+fi
+FANOUT_METRICS="deliveries_per_s:hi p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo"
+PUB_METRICS="publish_per_s:hi p50_us:lo p99_us:lo cpu_ns_per_delivery:lo"
+IDLE_METRICS="rss_per_conn_bytes:lo rss_per_conn_idle_bytes:lo:abs<=1024 cpu_us_per_subscribe:lo idle_cpu_pct:lo"
+SLOW_METRICS="rss_peak_growth_kb:lo all_gone_ms:lo fast_lost:lo cpu_ns_per_delivery:lo"
+
+fanout_target() { # subs size -> deliveries target / cpu target
+    case "$1x$2" in
+    100x16) echo "deliveries_per_s:hi:>=1.0 p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo:<=0.9" ;;
+    10000x16) echo "deliveries_per_s:hi:>=1.1 p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo:<=0.85" ;;
+    1000x1024) echo "deliveries_per_s:hi:>=3.5 p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo" ;;
+    10000x1024) echo "deliveries_per_s:hi:>=3 p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo" ;;
+    100x65536|1000x65536|10000x65536)
+        echo "deliveries_per_s:hi:>=15 p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo" ;;
+    *) echo "$FANOUT_METRICS" ;;
+    esac
+}
+
+SCEN=()
+add() { SCEN+=("$1|$2|$3"); }
+add_fanout() { add "fanout-$1x$2" "fanout --subscribers $1 --size $2 $DUR" "$(fanout_target "$1" "$2")"; }
+add_patterns() {
+    local t= rm=${2:-} extra=
+    [ -z "$rm" ] && case $1 in 10000) t=":>=50" ;; 100000) t=":>=1000" ;; esac
+    [ -n "$rm" ] && extra="--removed "
+    add "patterns-$1$rm" "patterns --patterns $1 $extra--pipeline 16 $DUR" \
+        "publish_per_s:hi$t p50_us:lo p99_us:lo cpu_ns_per_delivery:lo"
+}
+
+if [ "$MODE" = quick ]; then
+    add_fanout 100 16
+    add_fanout 1000 1024
+    add_fanout 10000 16
+    add_patterns 0
+    add_patterns 10000
+    add_patterns 100000
+    add "publish-50x16" "publish --publishers 50 --pipeline 16 $DUR" "publish_per_s:hi:>=1.3 p50_us:lo p99_us:lo cpu_ns_per_delivery:lo"
+    add "idle-10000" "idle --clients 10000 --idle-seconds 10" "$IDLE_METRICS"
+    add "slow-100" "slow --slow 100 --size 1024 --duration 30" "rss_peak_growth_kb:lo:<=0.05 all_gone_ms:lo fast_lost:lo cpu_ns_per_delivery:lo"
+else
+    for subs in 1 100 1000 10000; do
+        for size in 16 1024 65536; do add_fanout $subs $size; done
+    done
+    # Latency at the same offered load for both servers (paced publisher).
+    add "fanout-paced-1000x16@500k" "fanout --subscribers 1000 --size 16 --rate 500000 $DUR" "deliveries_per_s:hi p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo"
+    add "fanout-paced-10000x16@1M" "fanout --subscribers 10000 --size 16 --rate 1000000 $DUR" "deliveries_per_s:hi p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo"
+    add "fanout-paced-1000x1024@300k" "fanout --subscribers 1000 --size 1024 --rate 300000 $DUR" "deliveries_per_s:hi p50_us:lo p99_us:lo p999_us:lo cpu_ns_per_delivery:lo"
+    for k in 0 100 10000 100000; do add_patterns $k; done
+    add_patterns 10000 -removed
+    add_patterns 100000 -removed
+    add "publish-1x16" "publish --publishers 1 --pipeline 16 $DUR" "$PUB_METRICS"
+    add "publish-50x16" "publish --publishers 50 --pipeline 16 $DUR" "publish_per_s:hi:>=1.3 p50_us:lo p99_us:lo cpu_ns_per_delivery:lo"
+    add "channels-100000" "channels --channels 100000 --channels-per-conn 1000 --publishers 1 --pipeline 16 $DUR" "publish_per_s:hi:>=1.3 p50_us:lo p99_us:lo cpu_ns_per_delivery:lo"
+    add "idle-10000" "idle --clients 10000 --idle-seconds 10" "$IDLE_METRICS"
+    add "slow-1" "slow --slow 1 --size 1024 --duration 30" "$SLOW_METRICS"
+    add "slow-10" "slow --slow 10 --size 1024 --duration 30" "$SLOW_METRICS"
+    add "slow-100" "slow --slow 100 --size 1024 --duration 30" "rss_peak_growth_kb:lo:<=0.05 all_gone_ms:lo fast_lost:lo cpu_ns_per_delivery:lo"
+fi
+
+if [ "$LIST" = 1 ]; then
+    for s in "${SCEN[@]}"; do IFS='|' read -r id args _ <<<"$s"; echo "$id: pubsub-bench $args"; done
+    exit 0
+fi
+
+# ---------------------------------------------------------------- setup
+[ -n "$REDIS" ] || die "redis-server not found (apt-get install redis-server)"
+make -s -C "$ROOT/utils" >/dev/null || die "building the tool failed"
+[ -x "$OURS" ] || make -s -C "$ROOT/src" >/dev/null || die "building the server failed"
+[ -x "$OURS" ] || die "$OURS missing"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+[ "$NOFILE" -ge 12000 ] || echo "bench.sh: warning: ulimit -n is $NOFILE; 10,000-client scenarios need ~10,100" >&2
+
+SERVER_PIN=()
+TOOL_PIN=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    SERVER_PIN=(taskset -c 0)
+    TOOL_PIN=(taskset -c 1)
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-bench.XXXXXX")
+mkdir -p "$DATA"
+# Snapshot the server binary: src/ may be rebuilt while a long run goes on,
+# and one run must not mix two builds.
+OURS_SRC=$OURS
+OURS_SUM=$(sha256sum "$OURS_SRC" | cut -c1-12)
+OURS_BUILT=$(date -u -r "$(readlink -f "$OURS_SRC")" '+%Y-%m-%d %H:%M UTC')
+cp "$(readlink -f "$OURS_SRC")" "$WORK/redis-pubsub-server"
+OURS=$WORK/redis-pubsub-server
+# Raw lines collect in WORK and replace docs/bench-data/raw-MODE.txt only
+# when the run completes; a partial run (--only) leaves docs/ alone.
+RAW=$WORK/raw.txt
+: >"$RAW"
+SPID=
+cleanup() {
+    if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then kill -TERM "$SPID" 2>/dev/null; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+server_cmd() { # side port -> the command line, one word per line
+    local side=$1 port=$2
+    if [ "$side" = ours ]; then
+        printf '%s\n' "$OURS" --port "$port" --bind 127.0.0.1 --protected-mode no \
+            --maxclients 20000 --client-output-buffer-limit pubsub 32mb 8mb 60
+    else
+        printf '%s\n' "$REDIS" --port "$port" --bind 127.0.0.1 --protected-mode no \
+            --maxclients 20000 --save '' --appendonly no \
+            --client-output-buffer-limit pubsub 32mb 8mb 60
+    fi
+}
+
+port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+# Starts a fresh server on the next free port: sets SPID and SPORT.
+start_server() {
+    local side=$1 tries=0
+    while [ $tries -lt 20 ]; do
+        PORT=$((PORT + 1)); tries=$((tries + 1))
+        port_busy "$PORT" && continue
+        local log=$WORK/$side-$PORT.log cmd=()
+        mapfile -t cmd < <(server_cmd "$side" "$PORT")
+        (cd "$WORK" && exec "${SERVER_PIN[@]}" "${cmd[@]}") >"$log" 2>&1 </dev/null &
+        SPID=$!
+        local i
+        for i in $(seq 200); do
+            grep -q "Ready to accept connections" "$log" 2>/dev/null && { SPORT=$PORT; return 0; }
+            kill -0 "$SPID" 2>/dev/null || break
+            sleep 0.05
+        done
+        stop_server
+        grep -q "in use" "$log" 2>/dev/null && continue
+        echo "bench.sh: $side did not start; log:" >&2; tail -5 "$log" >&2
+        return 1
+    done
+    return 1
+}
+
+stop_server() {
+    [ -n "$SPID" ] || return 0
+    kill -TERM "$SPID" 2>/dev/null
+    local i
+    for i in $(seq 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$SPID" 2>/dev/null && kill -KILL "$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+    SPID=
+}
+
+# ---------------------------------------------------------------- runs
+START=$(date +%s)
+echo "bench.sh --$MODE: ${#SCEN[@]} scenarios x $RUNS runs per server, alternating ours/redis" >&2
+for s in "${SCEN[@]}"; do
+    IFS='|' read -r id args metrics <<<"$s"
+    [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
+    for run in $(seq "$RUNS"); do
+        for side in ours redis; do
+            start_server "$side" || { echo "$id $side run=$run error=server_start" >>"$RAW"; continue; }
+            # shellcheck disable=SC2086
+            line=$(timeout 300 "${TOOL_PIN[@]}" "$TOOL" $args --port "$SPORT" --server-pid "$SPID" \
+                   --server-name "$side" 2>>"$WORK/tool.err")
+            rc=$?
+            stop_server
+            [ $rc -eq 0 ] && [ -n "$line" ] || line="error=tool_exit_$rc"
+            echo "$id $side run=$run $line" >>"$RAW"
+            printf '  %-28s %-5s run %d  %s\n' "$id" "$side" "$run" \
+                "$(tr ' ' '\n' <<<"$line" | grep -E '^(deliveries_per_s|publish_per_s|rss_per_conn_idle_bytes|rss_peak_growth_kb|cpu_ns_per_delivery|error)=' | tr '\n' ' ')" >&2
+        done
+    done
+done
+ELAPSED=$(( $(date +%s) - START ))
+
+# ---------------------------------------------------------------- table
+# median FILE ID SIDE KEY -> median of the numeric values, or "na".
+median() {
+    awk -v id="$2" -v side="$3" -v key="$4" '
+        $1 == id && $2 == side {
+            for (i = 3; i <= NF; i++) {
+                split($i, kv, "=")
+                if (kv[1] == key && kv[2] ~ /^-?[0-9.]+$/) v[n++] = kv[2] + 0
+            }
+        }
+        END {
+            if (n == 0) { print "na"; exit }
+            for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+            m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+            printf "%.10g\n", m
+        }' "$1"
+}
+
+fmt() { awk -v x="$1" 'BEGIN { if (x == "na") print "na"; else if (x+0 >= 100) printf "%.0f\n", x; else printf "%.3g\n", x }'; }
+
+TABLE=$WORK/table.md
+{
+    echo "| scenario | metric | better | ours (median) | redis (median) | ours/redis | target | meets |"
+    echo "|---|---|---|---:|---:|---:|---|---|"
+} >"$TABLE"
+for s in "${SCEN[@]}"; do
+    IFS='|' read -r id args metrics <<<"$s"
+    [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
+    for m in $metrics; do
+        IFS=':' read -r key dir target <<<"$m"
+        o=$(median "$RAW" "$id" ours "$key")
+        r=$(median "$RAW" "$id" redis "$key")
+        ratio=$(awk -v o="$o" -v r="$r" 'BEGIN { if (o == "na" || r == "na" || r + 0 == 0) print "na"; else printf "%.3g\n", o / r }')
+        better=higher; [ "$dir" = lo ] && better=lower
+        meets=
+        if [ -n "$target" ]; then
+            meets=$(awk -v t="$target" -v ratio="$ratio" -v o="$o" 'BEGIN {
+                x = ratio; if (t ~ /^abs/) { x = o; sub(/^abs/, "", t) }
+                if (x == "na") { print "?"; exit }
+                if (t ~ /^>=/) ok = (x + 0 >= substr(t, 3) + 0); else ok = (x + 0 <= substr(t, 3) + 0)
+                print ok ? "yes" : "**MISS**" }')
+        fi
+        echo "| $id | $key | $better | $(fmt "$o") | $(fmt "$r") | $ratio | $target | $meets |" >>"$TABLE"
+    done
+done
+cat "$TABLE"
+
+if [ -n "$ONLY" ]; then
+    echo "bench.sh: --only run: docs/ not updated; raw lines:" >&2
+    cat "$RAW" >&2
+    exit 0
+fi
+
+cp "$RAW" "$DATA/raw-$MODE.txt"
+
+# ---------------------------------------------------------------- plot data
+{
+    echo "# subs ours_16 redis_16 ours_1024 redis_1024 ours_65536 redis_65536 (deliveries/s, medians; ? = not run)"
+    for subs in 1 100 1000 10000; do
+        row="$subs"
+        for size in 16 1024 65536; do
+            for side in ours redis; do
+                v=$(median "$RAW" "fanout-${subs}x$size" "$side" deliveries_per_s)
+                [ "$v" = na ] && v="?"
+                row="$row $v"
+            done
+        done
+        echo "$row"
+    done
+} >"$DATA/fanout-$MODE.dat"
+{
+    echo "# patterns ours redis (PUBLISH/s, medians; ? = not run)"
+    for k in 0 100 10000 100000; do
+        o=$(median "$RAW" "patterns-$k" ours publish_per_s); [ "$o" = na ] && o="?"
+        r=$(median "$RAW" "patterns-$k" redis publish_per_s); [ "$r" = na ] && r="?"
+        echo "$k $o $r"
+    done
+} >"$DATA/patterns-$MODE.dat"
+
+# ---------------------------------------------------------------- report
+SECTION=$DATA/results-$MODE.md
+{
+    echo "## \`utils/bench.sh --$MODE\`"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per server per scenario, alternating, fresh server each run"
+    echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run)"
+    echo "- ours: src/redis-pubsub-server built $OURS_BUILT (sha256 $OURS_SUM), tree at \`$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')\`$(cd "$ROOT" && [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo ' with uncommitted changes in src/'), $("$OURS" --version 2>/dev/null | head -1)"
+    echo "- redis: $("$REDIS" --version)"
+    echo "- ours started as: \`$(server_cmd ours PORT | tr '\n' ' ' | sed "s|$OURS|src/redis-pubsub-server|")\` (a copy of the binary taken at the start)"
+    echo "- redis started as: \`$(server_cmd redis PORT | tr '\n' ' ')\`"
+    if [ ${#SERVER_PIN[@]} -gt 0 ]; then
+        echo "- pinned: server \`${SERVER_PIN[*]}\`, tool \`${TOOL_PIN[*]}\`"
+    else
+        echo "- not pinned"
+    fi
+    echo "- ulimit -n $NOFILE; tool: \`utils/build/pubsub-bench SCENARIO ARGS --port PORT --server-pid PID --server-name ours|redis\`"
+    echo
+    echo "Ratios are ours/redis. For throughput higher is better; for latency, CPU per"
+    echo "delivery and memory lower is better (column \"better\"). Targets are ratio"
+    echo "bounds, or absolute bounds on ours (abs)."
+    echo
+    cat "$TABLE"
+    echo
+    echo "Commands (tool arguments per scenario):"
+    echo
+    for s in "${SCEN[@]}"; do
+        IFS='|' read -r id args _ <<<"$s"
+        [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
+        echo "- $id: \`pubsub-bench $args\`"
+    done
+    echo
+    echo "Raw lines: \`docs/bench-data/raw-$MODE.txt\`."
+} >"$SECTION"
+{
+    echo "# Benchmark results: redis-pubsub vs redis-server"
+    echo
+    echo "Produced by \`utils/bench.sh\` (see \`utils/README.md\`); do not edit by hand."
+    echo "Plots: [fanout](fanout.svg), [patterns](patterns.svg)."
+    echo
+    for m in full quick; do
+        [ -f "$DATA/results-$m.md" ] && { cat "$DATA/results-$m.md"; echo; }
+    done
+} >"$DOCS/bench-results.md"
+
+if [ "$PLOT" = 1 ]; then
+    if command -v gnuplot >/dev/null; then
+        "$ROOT/utils/plot.sh" || echo "bench.sh: plot.sh failed" >&2
+    else
+        echo "bench.sh: gnuplot not installed (apt-get install gnuplot-nox): no plots" >&2
+    fi
+fi
+if [ -s "$WORK/tool.err" ]; then
+    echo "bench.sh: tool diagnostics (first lines of $WORK/tool.err):" >&2
+    head -5 "$WORK/tool.err" >&2
+fi
+echo "bench.sh: wrote docs/bench-results.md (${ELAPSED}s)" >&2

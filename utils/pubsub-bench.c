@@ -1,0 +1,1422 @@
+/* pubsub-bench.c -- Load generator and meter for Redis-compatible pub/sub
+ * servers: ours (src/redis-pubsub-server) and redis-server alike.
+ *
+ * One process, one thread, one epoll loop, non-blocking sockets. Each run
+ * plays one scenario (publish, fanout, patterns, channels, idle, slow) for a
+ * bounded time and prints exactly one line of key=value pairs on stdout;
+ * diagnostics go to stderr. utils/bench.sh runs it against fresh servers and
+ * takes medians.
+ *
+ *   publishers --PUBLISH--> server --message--> subscribers
+ *        ^                                          |
+ *        '------ window: published - delivered/N ---'
+ *
+ * Reading: every socket is read into one shared buffer and fed to a
+ * streaming RESP reader that keeps only a few bytes of state per connection
+ * (a partial header line, the bytes left in the current bulk string, the
+ * first 16 bytes of each top-level element). Payloads are never copied or
+ * buffered, so 10,000 subscribers cost ~200 bytes each here, and a 64 KiB
+ * message is skipped as it streams past.
+ *
+ * Payload: bytes 0-7 are the send time (CLOCK_MONOTONIC ns), bytes 8-15 a
+ * sequence number (both native byte order: the same process reads them),
+ * the rest filler. End-to-end latency is the time a read returned minus the
+ * send time; the clock is read once per read(), not per message.
+ *
+ * Flow control: flat-out publishers keep at most --inflight PUBLISHes
+ * unanswered and at most --inflight messages (and --window-mb bytes) not yet
+ * delivered to every subscriber, so neither server can be buried in output
+ * it cannot shed, and the rate measured is the rate delivered end to end.
+ * With --rate the publisher is paced in 1 ms slices instead.
+ *
+ * Server cost: utime+stime from /proc/<--server-pid>/stat at the start and
+ * end of the measured window, divided by deliveries (or publishes where
+ * nothing is delivered); RSS from /proc/<pid>/status VmRSS. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ======================== Options ========================================= */
+
+enum scenario {
+    SC_PUBLISH, SC_FANOUT, SC_PATTERNS, SC_CHANNELS, SC_IDLE, SC_SLOW
+};
+
+static const char *const scenario_names[] = {
+    "publish", "fanout", "patterns", "channels", "idle", "slow"
+};
+
+typedef struct options {
+    const char *host;           /* server address, dotted IPv4 */
+    int port;
+    enum scenario sc;
+    double duration_s;          /* measured window */
+    long long count;            /* bound on PUBLISHes per run */
+    double warmup_s;            /* traffic before the window, not counted */
+    double setup_timeout_s;     /* bound on connecting and subscribing */
+    int publishers;             /* publish: publisher connections */
+    int pipeline;               /* PUBLISHes in flight per publisher connection */
+    int subscribers;            /* fanout: subscribers on the channel */
+    int size;                   /* payload bytes, >= 16 */
+    int inflight;               /* fanout/slow: undelivered messages allowed */
+    double rate;                /* fanout: deliveries/s, 0 = flat out */
+    long window_bytes;          /* cap on undelivered bytes (all subscribers) */
+    int patterns;               /* patterns: non-matching pattern count */
+    int patterns_per_conn;
+    int patterns_per_cmd;
+    bool removed;               /* patterns: PUNSUBSCRIBE them before measuring */
+    int channels;               /* channels: channel count */
+    int channels_per_conn;
+    int clients;                /* idle: subscriber connections */
+    double idle_s;              /* idle: seconds between the two RSS readings */
+    int slow;                   /* slow: subscribers that never read */
+    int slow_rcvbuf;            /* slow: SO_RCVBUF of the slow sockets, bytes */
+    int conns_per_addr;         /* connections per source address 127.0.0.x */
+    bool busy_poll;             /* spin on epoll_wait(0) during the window */
+    long server_pid;            /* 0 = no /proc figures */
+    const char *server_name;    /* label copied to the output line */
+} options;
+
+static options opt = {
+    .host = "127.0.0.1", .port = 6379, .sc = SC_FANOUT,
+    .duration_s = 5, .count = 100000000, .warmup_s = 1, .setup_timeout_s = 120,
+    .publishers = 1, .pipeline = 16, .subscribers = 100, .size = 16,
+    .inflight = 64, .rate = 0, .window_bytes = 256L << 20,
+    .patterns = 0, .patterns_per_conn = 1000, .patterns_per_cmd = 1000,
+    .channels = 100000, .channels_per_conn = 1000,
+    .clients = 10000, .idle_s = 10,
+    .slow = 10, .slow_rcvbuf = 4096,
+    .conns_per_addr = 0, .server_pid = 0, .server_name = "unknown",
+};
+
+/* ======================== Small utilities ================================= */
+
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "pubsub-bench: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double ns_to_s(uint64_t ns) { return (double)ns / 1e9; }
+
+static uint64_t s_to_ns(double s) { return (uint64_t)(s * 1e9); }
+
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n);
+    if (q == NULL && n != 0) die("out of memory (%zu bytes)", n);
+    return q;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n, size);
+    if (p == NULL) die("out of memory (%zu x %zu bytes)", n, size);
+    return p;
+}
+
+/* Server CPU time (utime+stime of all threads) in ns; -1 without a pid. */
+static int64_t server_cpu_ns(void) {
+    if (opt.server_pid <= 0) return -1;
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* The command name may hold spaces: fields are counted after the last ')'. */
+    char *p = strrchr(text, ')');
+    if (p == NULL) return -1;
+    p++;
+    unsigned long long utime = 0, stime = 0;
+    for (int field = 3; field <= 15; field++) {
+        while (*p == ' ') p++;
+        if (field == 14) utime = strtoull(p, NULL, 10);
+        if (field == 15) stime = strtoull(p, NULL, 10);
+        while (*p && *p != ' ') p++;
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    return (int64_t)((utime + stime) * (1000000000ULL / (unsigned long long)hz));
+}
+
+/* Server resident set in bytes; -1 without a pid. */
+static int64_t server_rss(void) {
+    if (opt.server_pid <= 0) return -1;
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    int64_t kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtoll(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+static int64_t tool_cpu_ns(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+}
+
+/* ======================== Latency histogram ================================ */
+
+/* Log-linear buckets over ns: exact below 64, then 32 sub-buckets per power
+ * of two (about 3% resolution) up to 2^42 ns (73 minutes). */
+#define HIST_SUB_BITS 5
+#define HIST_MAX_EXP 42
+#define HIST_BUCKETS (64 + (HIST_MAX_EXP - 6 + 1) * (1 << HIST_SUB_BITS))
+
+typedef struct hist {
+    uint64_t count[HIST_BUCKETS];
+    uint64_t total;
+} hist;
+
+static int hist_index(uint64_t v) {
+    if (v < 64) return (int)v;
+    int e = 63 - __builtin_clzll(v);
+    if (e > HIST_MAX_EXP) return HIST_BUCKETS - 1;
+    int sub = (int)((v >> (e - HIST_SUB_BITS)) & ((1u << HIST_SUB_BITS) - 1));
+    return 64 + (e - 6) * (1 << HIST_SUB_BITS) + sub;
+}
+
+/* Midpoint of a bucket, ns. */
+static double hist_value(int idx) {
+    if (idx < 64) return idx;
+    int e = (idx - 64) / (1 << HIST_SUB_BITS) + 6;
+    int sub = (idx - 64) % (1 << HIST_SUB_BITS);
+    double lo = ldexp(1.0, e) + sub * ldexp(1.0, e - HIST_SUB_BITS);
+    return lo + ldexp(1.0, e - HIST_SUB_BITS) / 2;
+}
+
+static void hist_add(hist *h, uint64_t v) {
+    h->count[hist_index(v)]++;
+    h->total++;
+}
+
+/* The q-quantile in microseconds; -1 when empty. */
+static double hist_quantile_us(const hist *h, double q) {
+    if (h->total == 0) return -1;
+    uint64_t rank = (uint64_t)ceil(q * (double)h->total);
+    if (rank == 0) rank = 1;
+    uint64_t seen = 0;
+    for (int i = 0; i < HIST_BUCKETS; i++) {
+        seen += h->count[i];
+        if (seen >= rank) return hist_value(i) / 1000.0;
+    }
+    return hist_value(HIST_BUCKETS - 1) / 1000.0;
+}
+
+/* ======================== Streaming RESP reader ============================ */
+
+/* A frame as the reader reports it: the top-level type, element count, the
+ * first bytes and length of each of the first RD_ELEMS top-level elements,
+ * and the last integer seen at the top level. Nested aggregates are walked
+ * but not captured. */
+#define RD_CAP 16
+#define RD_ELEMS 4
+#define RD_DEPTH 8
+#define RD_LINE 48
+
+typedef struct rframe {
+    char type;                  /* '*', '>', '+', '-', ':', '$', '_' ... */
+    int32_t nelem;              /* top-level elements (1 for a scalar) */
+    int32_t elem;               /* index of the top-level element being read */
+    int64_t ival;               /* last top-level integer */
+    int64_t blen[RD_ELEMS];     /* bulk length of element i, -1 if not a bulk */
+    uint8_t clen[RD_ELEMS];     /* bytes captured of element i */
+    char cap[RD_ELEMS][RD_CAP]; /* first bytes of element i */
+} rframe;
+
+enum { RD_HEADER = 0, RD_BULK = 1 };
+
+typedef struct reader {
+    uint8_t state;              /* RD_HEADER or RD_BULK */
+    uint8_t line_len;           /* bytes carried in line[] */
+    uint8_t depth;              /* open aggregates */
+    bool line_trunc;            /* the carried line overflowed (long error text) */
+    bool bad;                   /* protocol error: sticky */
+    int8_t cap_idx;             /* element the current bulk is captured into, -1 */
+    char line[RD_LINE];         /* a header line split across reads */
+    int64_t bulk_left;          /* payload + CRLF bytes left in the bulk */
+    int64_t bulk_pos;           /* payload bytes of the bulk already seen */
+    int64_t bulk_len;
+    int64_t left[RD_DEPTH];     /* elements left in each open aggregate */
+    rframe f;
+} reader;
+
+typedef struct conn conn;
+typedef void frame_fn(conn *c, const rframe *f);
+
+static int64_t parse_int(const char *p, size_t len, bool *ok) {
+    int64_t v = 0;
+    bool neg = false;
+    size_t i = 0;
+    *ok = false;
+    if (len > 0 && p[0] == '-') { neg = true; i = 1; }
+    if (i == len) return 0;
+    for (; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') return 0;
+        v = v * 10 + (p[i] - '0');
+    }
+    *ok = true;
+    return neg ? -v : v;
+}
+
+static void frame_begin(reader *r, char type, int32_t nelem) {
+    r->f.type = type;
+    r->f.nelem = nelem;
+    r->f.elem = 0;
+    r->f.ival = 0;
+    for (int i = 0; i < RD_ELEMS; i++) {
+        r->f.blen[i] = -1;
+        r->f.clen[i] = 0;
+    }
+}
+
+/* The element index a value at the current depth is captured into. */
+static int capture_index(const reader *r) {
+    if (r->depth == 0) return 0;
+    if (r->depth == 1 && r->f.elem < RD_ELEMS) return r->f.elem;
+    return -1;
+}
+
+/* A value finished: close the aggregates it completes; report the frame
+ * when the top level is done. */
+static void element_done(reader *r, conn *c, frame_fn *fn) {
+    for (;;) {
+        if (r->depth == 0) {
+            fn(c, &r->f);
+            return;
+        }
+        if (r->depth == 1) r->f.elem++;
+        if (--r->left[r->depth - 1] > 0) return;
+        r->depth--;
+    }
+}
+
+/* One complete header line (without CRLF). */
+static void header_line(reader *r, conn *c, frame_fn *fn, const char *line, size_t len) {
+    if (len == 0) { r->bad = true; return; }
+    char type = line[0];
+    bool ok;
+    if (r->depth == 0) frame_begin(r, type, 1);
+    int ci = capture_index(r);
+    switch (type) {
+    case '+': case '-':
+        if (ci >= 0) {
+            size_t n = len - 1 < RD_CAP ? len - 1 : RD_CAP;
+            memcpy(r->f.cap[ci], line + 1, n);
+            r->f.clen[ci] = (uint8_t)n;
+        }
+        if (type == '-') {
+            static int shown;
+            if (shown++ < 5) fprintf(stderr, "pubsub-bench: server error: %.*s\n", (int)len, line);
+        }
+        element_done(r, c, fn);
+        return;
+    case ':':
+        r->f.ival = parse_int(line + 1, len - 1, &ok);
+        if (!ok) { r->bad = true; return; }
+        element_done(r, c, fn);
+        return;
+    case '_':
+        element_done(r, c, fn);
+        return;
+    case '$': case '=': case '!': {
+        int64_t n = parse_int(line + 1, len - 1, &ok);
+        if (!ok || n < -1) { r->bad = true; return; }
+        if (n == -1) { element_done(r, c, fn); return; }
+        if (ci >= 0) r->f.blen[ci] = n;
+        r->cap_idx = (int8_t)ci;
+        r->bulk_len = n;
+        r->bulk_pos = 0;
+        r->bulk_left = n + 2;
+        r->state = RD_BULK;
+        return;
+    }
+    case '*': case '>': case '%': case '~': {
+        int64_t n = parse_int(line + 1, len - 1, &ok);
+        if (!ok || n < -1) { r->bad = true; return; }
+        if (type == '%') n *= 2;
+        if (r->depth == 0) r->f.nelem = (int32_t)(n < 0 ? 0 : n);
+        if (n <= 0) { element_done(r, c, fn); return; }
+        if (r->depth == RD_DEPTH) { r->bad = true; return; }
+        r->left[r->depth++] = n;
+        return;
+    }
+    default:                    /* ',' '#' '(' and anything else: a scalar line */
+        if (!strchr(",#(", type)) { r->bad = true; return; }
+        element_done(r, c, fn);
+        return;
+    }
+}
+
+/* The fast path: the exact bytes that precede the payload of the message a
+ * scenario expects ("*3\r\n$7\r\nmessage\r\n$12\r\nbench:fanout\r\n$16\r\n").
+ * A frame that starts with them and lies whole in the buffer is delivered
+ * without the general parser; anything else takes the general path. */
+static char fast_prefix[160];
+static size_t fast_prefix_len;
+static void on_fast_delivery(conn *c, const char *payload);
+
+/* Feeds n bytes; calls fn for every complete frame. Payload bytes are
+ * skipped where they lie; only header lines cut by a read are carried. */
+static void reader_feed(reader *r, conn *c, frame_fn *fn, const char *p, size_t n) {
+    size_t fast_len = fast_prefix_len + (size_t)opt.size + 2;
+    while (n > 0 && !r->bad) {
+        if (fast_prefix_len && r->state == RD_HEADER && r->line_len == 0 && !r->line_trunc &&
+            r->depth == 0 && n >= fast_len && memcmp(p, fast_prefix, fast_prefix_len) == 0 &&
+            p[fast_len - 2] == '\r' && p[fast_len - 1] == '\n') {
+            on_fast_delivery(c, p + fast_prefix_len);
+            p += fast_len;
+            n -= fast_len;
+            continue;
+        }
+        if (r->state == RD_BULK) {
+            size_t take = (size_t)r->bulk_left < n ? (size_t)r->bulk_left : n;
+            if (r->cap_idx >= 0 && r->bulk_pos < RD_CAP && r->bulk_pos < r->bulk_len) {
+                int64_t room = RD_CAP - r->bulk_pos;
+                int64_t payload_left = r->bulk_len - r->bulk_pos;
+                int64_t k = (int64_t)take;
+                if (k > room) k = room;
+                if (k > payload_left) k = payload_left;
+                memcpy(r->f.cap[r->cap_idx] + r->bulk_pos, p, (size_t)k);
+                r->f.clen[r->cap_idx] = (uint8_t)(r->bulk_pos + k);
+            }
+            r->bulk_pos += (int64_t)take;
+            r->bulk_left -= (int64_t)take;
+            p += take;
+            n -= take;
+            if (r->bulk_left == 0) {
+                r->state = RD_HEADER;
+                element_done(r, c, fn);
+            }
+            continue;
+        }
+        const char *nl = memchr(p, '\n', n);
+        if (nl == NULL) {
+            size_t room = RD_LINE - r->line_len;
+            size_t k = n < room ? n : room;
+            memcpy(r->line + r->line_len, p, k);
+            r->line_len = (uint8_t)(r->line_len + k);
+            if (k < n) r->line_trunc = true;
+            return;
+        }
+        size_t seg = (size_t)(nl - p);
+        const char *line = p;
+        size_t len = seg;
+        if (r->line_len > 0 || r->line_trunc) {
+            size_t room = RD_LINE - r->line_len;
+            size_t k = seg < room ? seg : room;
+            memcpy(r->line + r->line_len, p, k);
+            line = r->line;
+            len = r->line_len + k;
+        }
+        if (len > 0 && line[len - 1] == '\r') len--;
+        p = nl + 1;
+        n -= seg + 1;
+        r->line_len = 0;
+        r->line_trunc = false;
+        header_line(r, c, fn, line, len);
+    }
+}
+
+/* ======================== Connections and the loop ========================= */
+
+enum role {
+    ROLE_PUB,       /* publisher */
+    ROLE_SUB,       /* counting subscriber (message / pmessage) */
+    ROLE_PAT,       /* holder of non-matching patterns */
+    ROLE_SLOW,      /* subscriber that stops reading */
+    ROLE_CTRL,      /* control connection: PUBSUB NUMSUB polling */
+    ROLE_IDLE,      /* idle subscriber */
+};
+
+struct conn {
+    int fd;
+    uint8_t role;
+    bool closed;                /* EOF, reset or error seen */
+    bool reading;               /* EPOLLIN armed */
+    bool writing;               /* EPOLLOUT armed */
+    uint32_t idx;               /* index within its role */
+    char *out;                  /* owned: pending output */
+    size_t out_len, out_off, out_cap;
+    uint64_t pending;           /* commands sent and not answered */
+    uint64_t acks;              /* subscribe-family confirmations seen */
+    uint64_t next_seq;          /* fast subscriber: sequence expected next */
+    reader rd;
+};
+
+typedef struct bench {
+    int ep;
+    conn **conns;               /* owned: every connection */
+    int nconns, conns_cap;
+    conn **pubs;                /* borrowed: publishers */
+    int npubs;
+    conn *ctrl;                 /* borrowed */
+    uint64_t src_next;          /* connections opened, for source addresses */
+
+    /* Counters, all since the start of the run. */
+    uint64_t published;         /* PUBLISH commands sent */
+    uint64_t replies;           /* PUBLISH integer replies */
+    uint64_t receivers;         /* sum of PUBLISH replies (receiver counts) */
+    uint64_t deliveries;        /* message/pmessage frames at counting subscribers */
+    uint64_t delivered_bytes;   /* their payload bytes */
+    uint64_t sub_acks;          /* subscribe-family confirmations */
+    uint64_t errors;            /* error replies */
+    uint64_t closed;            /* connections closed by the server */
+    uint64_t slow_closed;
+    uint64_t fast_gaps;         /* messages skipped in the fast subscriber's sequence */
+    uint64_t fast_reorder;      /* messages older than expected */
+    int64_t numsub;             /* last PUBSUB NUMSUB count, -1 = none yet */
+    uint64_t numsub_at;         /* when it arrived */
+    bool ctrl_waiting;
+
+    /* Publishing policy. */
+    bool publishing;
+    uint64_t per_publish;       /* deliveries one publish produces */
+    uint64_t window;            /* undelivered publishes allowed */
+    double pub_rate;            /* publishes/s when paced, 0 = flat out */
+    uint64_t pace_t0, pace_sent;
+    const char *channel;        /* the one channel, or NULL for round robin */
+    int rr_channels;
+
+    /* Measurement. */
+    bool measuring;
+    hist *lat;
+    uint64_t batch_now;         /* clock read after the last read() */
+} bench;
+
+static bench B;
+static char rbuf[256 * 1024];
+static char *filler;            /* payload filler, opt.size bytes */
+
+static void conn_set_events(conn *c, bool rd, bool wr) {
+    if (c->closed || (c->reading == rd && c->writing == wr)) return;
+    struct epoll_event ev = {0};
+    ev.events = (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0) | EPOLLRDHUP;
+    ev.data.ptr = c;
+    if (epoll_ctl(B.ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    c->reading = rd;
+    c->writing = wr;
+}
+
+static void conn_mark_closed(conn *c) {
+    if (c->closed) return;
+    c->closed = true;
+    B.closed++;
+    if (c->role == ROLE_SLOW) B.slow_closed++;
+    epoll_ctl(B.ep, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+static void out_reserve(conn *c, size_t more) {
+    if (c->out_off > 0 && c->out_off == c->out_len) c->out_off = c->out_len = 0;
+    if (c->out_len + more <= c->out_cap) return;
+    if (c->out_off > 0) {
+        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+        c->out_len -= c->out_off;
+        c->out_off = 0;
+        if (c->out_len + more <= c->out_cap) return;
+    }
+    size_t cap = c->out_cap ? c->out_cap : 256;
+    while (cap < c->out_len + more) cap *= 2;
+    c->out = xrealloc(c->out, cap);
+    c->out_cap = cap;
+}
+
+static void out_append(conn *c, const void *p, size_t n) {
+    out_reserve(c, n);
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+}
+
+/* Appends a RESP command from argc strings. */
+static void out_command(conn *c, int argc, const char *const *argv, const size_t *lens) {
+    char hdr[32];
+    int h = snprintf(hdr, sizeof hdr, "*%d\r\n", argc);
+    out_append(c, hdr, (size_t)h);
+    for (int i = 0; i < argc; i++) {
+        size_t len = lens ? lens[i] : strlen(argv[i]);
+        h = snprintf(hdr, sizeof hdr, "$%zu\r\n", len);
+        out_append(c, hdr, (size_t)h);
+        out_append(c, argv[i], len);
+        out_append(c, "\r\n", 2);
+    }
+    c->pending++;
+}
+
+/* Writes what the kernel takes; arms EPOLLOUT only while output remains. */
+static void conn_flush(conn *c) {
+    while (!c->closed && c->out_off < c->out_len) {
+        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        conn_mark_closed(c);
+        return;
+    }
+    if (c->out_off == c->out_len) c->out_off = c->out_len = 0;
+    conn_set_events(c, c->reading, c->out_len > 0);
+}
+
+static int source_addrs_per_range(void) {
+    if (opt.conns_per_addr > 0) return opt.conns_per_addr;
+    int lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2) { lo = 32768; hi = 60999; }
+        fclose(f);
+    }
+    int n = hi - lo + 1 - 2000;
+    return n < 1000 ? 1000 : n;
+}
+
+/* Opens a connection with a blocking connect (loopback: microseconds), then
+ * makes it non-blocking. Connection k binds source address 127.0.0.(1 +
+ * k / per-address) so that tens of thousands fit in the port range. */
+static conn *conn_open(enum role role, uint32_t idx, int rcvbuf) {
+    static int per_addr;
+    if (per_addr == 0) per_addr = source_addrs_per_range();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket: %s (raise ulimit -n?)", strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)opt.port);
+    if (inet_pton(AF_INET, opt.host, &sa.sin_addr) != 1) die("bad --host %s", opt.host);
+    uint64_t k = B.src_next++ / (uint64_t)per_addr;
+    if (k > 0 && ntohl(sa.sin_addr.s_addr) >> 24 == 127) {
+        struct sockaddr_in src = {0};
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl((127u << 24) | (uint32_t)(1 + k));
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
+            die("bind 127.0.0.%u: %s", (unsigned)(1 + k), strerror(errno));
+    }
+    for (int tries = 0;; tries++) {
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) break;
+        if (errno == EINTR) continue;
+        die("connect %s:%d (connection %llu): %s", opt.host, opt.port,
+            (unsigned long long)(B.src_next - 1), strerror(errno));
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    conn *c = xcalloc(1, sizeof *c);
+    c->fd = fd;
+    c->role = (uint8_t)role;
+    c->idx = idx;
+    c->rd.cap_idx = -1;
+    struct epoll_event ev = {0};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.ptr = c;
+    if (epoll_ctl(B.ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    c->reading = true;
+    if (B.nconns == B.conns_cap) {
+        B.conns_cap = B.conns_cap ? B.conns_cap * 2 : 64;
+        B.conns = xrealloc(B.conns, (size_t)B.conns_cap * sizeof *B.conns);
+    }
+    B.conns[B.nconns++] = c;
+    return c;
+}
+
+/* ======================== Frames and publishing ============================ */
+
+static bool cap_is(const rframe *f, int i, const char *word) {
+    size_t n = strlen(word);
+    return f->blen[i] == (int64_t)n && f->clen[i] == n && memcmp(f->cap[i], word, n) == 0;
+}
+
+/* A message reached a counting subscriber: payload is element 2 (message)
+ * or 3 (pmessage). */
+static void on_delivery(conn *c, const rframe *f, int pi) {
+    B.deliveries++;
+    if (f->blen[pi] > 0) B.delivered_bytes += (uint64_t)f->blen[pi];
+    if (f->clen[pi] < 16) return;
+    uint64_t ts, seq;
+    memcpy(&ts, f->cap[pi], 8);
+    memcpy(&seq, f->cap[pi] + 8, 8);
+    if (B.measuring && B.lat && B.batch_now >= ts) hist_add(B.lat, B.batch_now - ts);
+    if (opt.sc == SC_SLOW && c->role == ROLE_SUB) {
+        if (seq > c->next_seq) B.fast_gaps += seq - c->next_seq;
+        if (seq < c->next_seq) B.fast_reorder++;
+        else c->next_seq = seq + 1;
+    }
+}
+
+static void on_fast_delivery(conn *c, const char *payload) {
+    if (c->role != ROLE_SUB) return;
+    rframe f;
+    f.blen[0] = opt.size;
+    f.clen[0] = 16;
+    memcpy(f.cap[0], payload, 16);
+    on_delivery(c, &f, 0);
+}
+
+/* Sets the fast-path prefix for messages on chan (pmessage when pattern). */
+static void expect_message(const char *pattern, const char *chan) {
+    if (pattern)
+        fast_prefix_len = (size_t)snprintf(fast_prefix, sizeof fast_prefix,
+            "*4\r\n$8\r\npmessage\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n$%d\r\n",
+            strlen(pattern), pattern, strlen(chan), chan, opt.size);
+    else
+        fast_prefix_len = (size_t)snprintf(fast_prefix, sizeof fast_prefix,
+            "*3\r\n$7\r\nmessage\r\n$%zu\r\n%s\r\n$%d\r\n", strlen(chan), chan, opt.size);
+}
+
+static void on_frame(conn *c, const rframe *f) {
+    switch (f->type) {
+    case ':':
+        if (c->pending) c->pending--;
+        if (c->role == ROLE_PUB) {
+            B.replies++;
+            if (f->ival > 0) B.receivers += (uint64_t)f->ival;
+        }
+        return;
+    case '-':
+        if (c->pending) c->pending--;
+        B.errors++;
+        return;
+    case '+': case '$':
+        if (c->pending) c->pending--;
+        return;
+    case '*': case '>':
+        break;
+    default:
+        return;
+    }
+    if (cap_is(f, 0, "message") && f->nelem == 3) {
+        if (c->role == ROLE_SUB) on_delivery(c, f, 2);
+        return;
+    }
+    if (cap_is(f, 0, "pmessage") && f->nelem == 4) {
+        if (c->role == ROLE_SUB) on_delivery(c, f, 3);
+        return;
+    }
+    if (cap_is(f, 0, "subscribe") || cap_is(f, 0, "psubscribe") ||
+        cap_is(f, 0, "unsubscribe") || cap_is(f, 0, "punsubscribe")) {
+        c->acks++;
+        B.sub_acks++;
+        return;
+    }
+    /* Any other array is a command reply, e.g. PUBSUB NUMSUB ch count. */
+    if (c->pending) c->pending--;
+    if (c->role == ROLE_CTRL && f->nelem == 2) {
+        B.numsub = f->ival;
+        B.numsub_at = now_ns();
+        B.ctrl_waiting = false;
+    }
+}
+
+/* Appends one PUBLISH of opt.size bytes stamped with now and the sequence. */
+static void append_publish(conn *c, uint64_t now) {
+    char ch[32];
+    const char *chan = B.channel;
+    size_t chlen;
+    if (chan == NULL) {
+        int n = snprintf(ch, sizeof ch, "ch:%llu",
+                         (unsigned long long)(B.published % (uint64_t)B.rr_channels));
+        chan = ch;
+        chlen = (size_t)n;
+    } else {
+        chlen = strlen(chan);
+    }
+    char hdr[96];
+    int h = snprintf(hdr, sizeof hdr, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n", chlen);
+    out_reserve(c, (size_t)h + chlen + 32 + (size_t)opt.size);
+    char *w = c->out + c->out_len;
+    memcpy(w, hdr, (size_t)h); w += h;
+    memcpy(w, chan, chlen); w += chlen;
+    w += sprintf(w, "\r\n$%d\r\n", opt.size);
+    uint64_t seq = B.published;
+    memcpy(w, &now, 8);
+    memcpy(w + 8, &seq, 8);
+    memcpy(w + 16, filler, (size_t)opt.size - 16);
+    w += opt.size;
+    memcpy(w, "\r\n", 2); w += 2;
+    c->out_len = (size_t)(w - c->out);
+    c->pending++;
+    B.published++;
+}
+
+/* Tops every publisher up to its pipeline depth, within the delivery window
+ * and, when paced, the publishes due by now. */
+static void publish_fill(uint64_t now) {
+    if (!B.publishing || B.npubs == 0) return;
+    if (B.published >= (uint64_t)opt.count) return;
+    uint64_t delivered = B.per_publish ? B.deliveries / B.per_publish : B.replies;
+    uint64_t budget = UINT64_MAX;
+    if (B.window) {
+        uint64_t limit = delivered + B.window;
+        budget = B.published >= limit ? 0 : limit - B.published;
+    }
+    if ((uint64_t)opt.count - B.published < budget) budget = (uint64_t)opt.count - B.published;
+    if (B.pub_rate > 0) {
+        uint64_t due = (uint64_t)(ns_to_s(now - B.pace_t0) * B.pub_rate);
+        uint64_t owed = due > B.pace_sent ? due - B.pace_sent : 0;
+        if (owed < budget) budget = owed;
+    }
+    for (int i = 0; i < B.npubs && budget > 0; i++) {
+        conn *p = B.pubs[i];
+        if (p->closed) continue;
+        bool wrote = false;
+        while (budget > 0 && p->pending < (uint64_t)opt.pipeline) {
+            append_publish(p, now);
+            budget--;
+            if (B.pub_rate > 0) B.pace_sent++;
+            wrote = true;
+        }
+        if (wrote) conn_flush(p);
+    }
+}
+
+static void handle_read(conn *c) {
+    for (int rounds = 0; rounds < 4; rounds++) {
+        ssize_t n = read(c->fd, rbuf, sizeof rbuf);
+        if (n > 0) {
+            B.batch_now = now_ns();
+            reader_feed(&c->rd, c, on_frame, rbuf, (size_t)n);
+            if (c->rd.bad) {
+                fprintf(stderr, "pubsub-bench: protocol error from server (role %d)\n", c->role);
+                conn_mark_closed(c);
+                return;
+            }
+            if ((size_t)n < sizeof rbuf) return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        conn_mark_closed(c);
+        return;
+    }
+}
+
+/* One pass of the loop: waits at most timeout_ms, handles the events, tops
+ * publishers up. */
+static void loop_once(int timeout_ms) {
+    static struct epoll_event evs[1024];
+    int n = epoll_wait(B.ep, evs, 1024, timeout_ms);
+    if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        conn *c = evs[i].data.ptr;
+        uint32_t e = evs[i].events;
+        if (c->closed) continue;
+        if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+            if (c->reading || (e & (EPOLLHUP | EPOLLERR))) handle_read(c);
+            else if (e & EPOLLRDHUP) conn_mark_closed(c);
+        }
+        if (!c->closed && (e & EPOLLOUT)) conn_flush(c);
+    }
+    publish_fill(now_ns());
+}
+
+typedef bool cond_fn(void);
+
+/* Runs the loop until cond() holds or the deadline passes; true if cond. */
+static bool loop_until(cond_fn *cond, uint64_t deadline, int tick_ms) {
+    for (;;) {
+        if (cond && cond()) return true;
+        uint64_t now = now_ns();
+        if (now >= deadline) return cond == NULL;
+        uint64_t left_ms = (deadline - now) / 1000000 + 1;
+        loop_once(left_ms < (uint64_t)tick_ms ? (int)left_ms : tick_ms);
+    }
+}
+
+static uint64_t want_acks;
+static bool acks_reached(void) { return B.sub_acks >= want_acks; }
+
+static void wait_acks(uint64_t n, uint64_t deadline, const char *what) {
+    want_acks = n;
+    if (!loop_until(acks_reached, deadline, 50))
+        die("setup timed out: %s (%llu of %llu confirmations)", what,
+            (unsigned long long)B.sub_acks, (unsigned long long)n);
+}
+
+/* ======================== Measured window ================================== */
+
+typedef struct snapshot {
+    uint64_t t, published, replies, deliveries, bytes;
+    int64_t cpu, tool_cpu;
+} snapshot;
+
+static snapshot snap(void) {
+    snapshot s = { now_ns(), B.published, B.replies, B.deliveries, B.delivered_bytes,
+                   server_cpu_ns(), tool_cpu_ns() };
+    return s;
+}
+
+/* Output line, built up by the scenario and printed once. */
+static char line_buf[4096];
+static size_t line_len;
+
+static void out_kv(const char *key, const char *fmt, ...) {
+    va_list ap;
+    if (line_len > 0 && line_len < sizeof line_buf - 1) line_buf[line_len++] = ' ';
+    line_len += (size_t)snprintf(line_buf + line_len, sizeof line_buf - line_len, "%s=", key);
+    va_start(ap, fmt);
+    line_len += (size_t)vsnprintf(line_buf + line_len, sizeof line_buf - line_len, fmt, ap);
+    va_end(ap);
+    if (line_len >= sizeof line_buf) line_len = sizeof line_buf - 1;
+}
+
+static void out_num(const char *key, double v, int decimals) {
+    if (v < 0 || isnan(v)) out_kv(key, "na");
+    else out_kv(key, "%.*f", decimals, v);
+}
+
+/* Reports rates and costs between two snapshots. per = divisor for CPU
+ * (deliveries, or publishes). */
+static void report_window(const snapshot *a, const snapshot *b, bool with_latency) {
+    double secs = ns_to_s(b->t - a->t);
+    uint64_t pubs = b->replies - a->replies;
+    uint64_t dels = b->deliveries - a->deliveries;
+    out_num("duration_s", secs, 2);
+    out_kv("published", "%llu", (unsigned long long)(b->published - a->published));
+    out_num("publish_per_s", (double)pubs / secs, 0);
+    out_kv("deliveries", "%llu", (unsigned long long)dels);
+    out_num("deliveries_per_s", (double)dels / secs, 0);
+    out_num("mbytes_per_s", (double)(b->bytes - a->bytes) / secs / 1e6, 1);
+    if (with_latency) {
+        out_num("p50_us", hist_quantile_us(B.lat, 0.50), 1);
+        out_num("p99_us", hist_quantile_us(B.lat, 0.99), 1);
+        out_num("p999_us", hist_quantile_us(B.lat, 0.999), 1);
+    }
+    uint64_t per = dels ? dels : pubs;
+    if (a->cpu >= 0 && b->cpu >= 0 && per > 0) {
+        out_num("cpu_ns_per_delivery", (double)(b->cpu - a->cpu) / (double)per, 0);
+        out_num("server_cpu_pct", 100.0 * (double)(b->cpu - a->cpu) / (double)(b->t - a->t), 1);
+    } else {
+        out_kv("cpu_ns_per_delivery", "na");
+        out_kv("server_cpu_pct", "na");
+    }
+    out_num("tool_cpu_pct", 100.0 * (double)(b->tool_cpu - a->tool_cpu) / (double)(b->t - a->t), 1);
+}
+
+/* Warm-up, then the measured window: returns the two snapshots. */
+static void run_window(snapshot *a, snapshot *b) {
+    B.publishing = true;
+    B.pace_t0 = now_ns();
+    B.pace_sent = 0;
+    publish_fill(B.pace_t0);
+    int tick = opt.busy_poll ? 0 : B.pub_rate > 0 ? 1 : 100;
+    loop_until(NULL, now_ns() + s_to_ns(opt.warmup_s), tick);
+    memset(B.lat, 0, sizeof *B.lat);
+    B.measuring = true;
+    *a = snap();
+    loop_until(NULL, a->t + s_to_ns(opt.duration_s), tick);
+    *b = snap();
+    B.measuring = false;
+    B.publishing = false;
+}
+
+static void add_publishers(int n) {
+    B.pubs = xrealloc(B.pubs, (size_t)n * sizeof *B.pubs);
+    for (int i = 0; i < n; i++) B.pubs[i] = conn_open(ROLE_PUB, (uint32_t)i, 0);
+    B.npubs = n;
+}
+
+/* Subscribes conn c to one channel. */
+static void subscribe_one(conn *c, const char *cmd, const char *chan) {
+    const char *argv[2] = { cmd, chan };
+    out_command(c, 2, argv, NULL);
+    c->pending--;               /* confirmations are counted as acks, not replies */
+    conn_flush(c);
+}
+
+/* Opens n subscribers of role on channel name(i), keeping at most 256
+ * SUBSCRIBEs unconfirmed so the accept queue never overflows. */
+static void open_subscribers(int n, enum role role, int rcvbuf, uint64_t deadline,
+                             void (*name)(char *out, size_t cap, int i)) {
+    uint64_t base = B.sub_acks;
+    char chan[64];
+    for (int i = 0; i < n; i++) {
+        conn *c = conn_open(role, (uint32_t)i, rcvbuf);
+        name(chan, sizeof chan, i);
+        subscribe_one(c, "SUBSCRIBE", chan);
+        if (i >= 256) {
+            want_acks = base + (uint64_t)(i - 256);
+            if (!loop_until(acks_reached, deadline, 10)) die("setup timed out opening subscribers");
+        } else {
+            loop_once(0);
+        }
+    }
+    wait_acks(base + (uint64_t)n, deadline, "subscribing");
+}
+
+static const char *window_note;
+
+/* Sets the flat-out window: --inflight publishes not yet delivered to all,
+ * capped by --window-mb of undelivered bytes. */
+static void set_window(uint64_t per_publish) {
+    B.per_publish = per_publish;
+    uint64_t w = (uint64_t)opt.inflight;
+    uint64_t bytes_per = per_publish * (uint64_t)(opt.size + 64);
+    if (bytes_per > 0 && w * bytes_per > (uint64_t)opt.window_bytes) {
+        w = (uint64_t)opt.window_bytes / bytes_per;
+        if (w < 1) w = 1;
+        window_note = "bytes";
+    }
+    B.window = w;
+}
+
+/* ======================== Scenarios ======================================== */
+
+static void name_fanout(char *out, size_t cap, int i) { (void)i; snprintf(out, cap, "bench:fanout"); }
+static void name_idle(char *out, size_t cap, int i) { snprintf(out, cap, "idle:%d", i); }
+static void name_slow(char *out, size_t cap, int i) { (void)i; snprintf(out, cap, "bench:slow"); }
+static void name_pub(char *out, size_t cap, int i) { (void)i; snprintf(out, cap, "bench:pub"); }
+
+static void scenario_publish(uint64_t deadline) {
+    open_subscribers(1, ROLE_SUB, 0, deadline, name_pub);
+    add_publishers(opt.publishers);
+    B.channel = "bench:pub";
+    expect_message(NULL, B.channel);
+    B.per_publish = 1;
+    /* Undelivered messages bounded by twice what the pipelines hold. */
+    B.window = (uint64_t)opt.publishers * (uint64_t)opt.pipeline * 2;
+    snapshot a, b;
+    run_window(&a, &b);
+    out_kv("publishers", "%d", opt.publishers);
+    out_kv("pipeline", "%d", opt.pipeline);
+    out_kv("size", "%d", opt.size);
+    report_window(&a, &b, true);
+}
+
+static void scenario_fanout(uint64_t deadline) {
+    open_subscribers(opt.subscribers, ROLE_SUB, 0, deadline, name_fanout);
+    add_publishers(1);
+    B.channel = "bench:fanout";
+    expect_message(NULL, B.channel);
+    set_window((uint64_t)opt.subscribers);
+    if (opt.rate > 0) {
+        /* Paced: the rate bounds the backlog; the byte cap of set_window()
+         * (with a generous count) still stops a server that cannot keep up
+         * from being buried. */
+        B.pub_rate = opt.rate / opt.subscribers;
+        opt.inflight = 1 << 20;
+        set_window((uint64_t)opt.subscribers);
+        window_note = NULL;
+        opt.pipeline = 1 << 30;
+    } else {
+        opt.pipeline = opt.inflight;
+    }
+    snapshot a, b;
+    run_window(&a, &b);
+    out_kv("subs", "%d", opt.subscribers);
+    out_kv("size", "%d", opt.size);
+    out_kv("mode", "%s", opt.rate > 0 ? "paced" : "flat");
+    if (opt.rate > 0) out_num("rate", opt.rate, 0);
+    else out_kv("inflight", "%llu", (unsigned long long)B.window);
+    report_window(&a, &b, true);
+}
+
+/* Pattern i of the non-matching set: literal prefixes that differ, four
+ * shapes. None matches "bench:pat:chan". */
+static int pattern_name(char *out, size_t cap, int i) {
+    switch (i % 4) {
+    case 0: return snprintf(out, cap, "p%d:*", i);
+    case 1: return snprintf(out, cap, "x%d.*.y", i);
+    case 2: return snprintf(out, cap, "news.%d.[ab]*", i);
+    default: return snprintf(out, cap, "q%d?z", i);
+    }
+}
+
+/* Sends (P)SUBSCRIBE-family commands for items [first, first+count) of a
+ * set, batch items per command. */
+static void send_batched(conn *c, const char *cmd, int first, int count, int batch,
+                         int (*name)(char *out, size_t cap, int i)) {
+    const char **argv = xcalloc((size_t)batch + 1, sizeof *argv);
+    size_t *lens = xcalloc((size_t)batch + 1, sizeof *lens);
+    char *names = xcalloc((size_t)batch, 48);
+    for (int done = 0; done < count;) {
+        int k = count - done < batch ? count - done : batch;
+        argv[0] = cmd;
+        lens[0] = strlen(cmd);
+        for (int j = 0; j < k; j++) {
+            char *s = names + (size_t)j * 48;
+            lens[j + 1] = (size_t)name(s, 48, first + done + j);
+            argv[j + 1] = s;
+        }
+        out_command(c, k + 1, argv, lens);
+        c->pending--;
+        done += k;
+    }
+    conn_flush(c);
+    free(argv);
+    free(lens);
+    free(names);
+}
+
+static void scenario_patterns(uint64_t deadline) {
+    int nconn = (opt.patterns + opt.patterns_per_conn - 1) / opt.patterns_per_conn;
+    conn **pc = xcalloc((size_t)(nconn ? nconn : 1), sizeof *pc);
+    uint64_t base = B.sub_acks;
+    for (int i = 0; i < nconn; i++) {
+        int first = i * opt.patterns_per_conn;
+        int count = opt.patterns - first < opt.patterns_per_conn ? opt.patterns - first
+                                                                  : opt.patterns_per_conn;
+        pc[i] = conn_open(ROLE_PAT, (uint32_t)i, 0);
+        send_batched(pc[i], "PSUBSCRIBE", first, count, opt.patterns_per_cmd, pattern_name);
+        loop_once(0);
+    }
+    wait_acks(base + (uint64_t)opt.patterns, deadline, "PSUBSCRIBE of the non-matching set");
+    uint64_t setup_ns = now_ns();
+    conn *sub = conn_open(ROLE_SUB, 0, 0);
+    subscribe_one(sub, "PSUBSCRIBE", "bench:pat:*");
+    wait_acks(base + (uint64_t)opt.patterns + 1, deadline, "PSUBSCRIBE bench:pat:*");
+    if (opt.removed) {
+        base = B.sub_acks;
+        for (int i = 0; i < nconn; i++) {
+            int first = i * opt.patterns_per_conn;
+            int count = opt.patterns - first < opt.patterns_per_conn ? opt.patterns - first
+                                                                      : opt.patterns_per_conn;
+            send_batched(pc[i], "PUNSUBSCRIBE", first, count, opt.patterns_per_cmd, pattern_name);
+        }
+        wait_acks(base + (uint64_t)opt.patterns, deadline, "PUNSUBSCRIBE of the non-matching set");
+    }
+    (void)setup_ns;
+    free(pc);
+    add_publishers(1);
+    B.channel = "bench:pat:chan";
+    expect_message("bench:pat:*", B.channel);
+    B.per_publish = 1;
+    B.window = (uint64_t)opt.pipeline * 2;
+    snapshot a, b;
+    run_window(&a, &b);
+    out_kv("patterns", "%d", opt.patterns);
+    out_kv("removed", "%d", opt.removed ? 1 : 0);
+    out_kv("pipeline", "%d", opt.pipeline);
+    report_window(&a, &b, true);
+}
+
+static int channel_name(char *out, size_t cap, int i) { return snprintf(out, cap, "ch:%d", i); }
+
+static void scenario_channels(uint64_t deadline) {
+    int nconn = (opt.channels + opt.channels_per_conn - 1) / opt.channels_per_conn;
+    uint64_t base = B.sub_acks;
+    for (int i = 0; i < nconn; i++) {
+        int first = i * opt.channels_per_conn;
+        int count = opt.channels - first < opt.channels_per_conn ? opt.channels - first
+                                                                  : opt.channels_per_conn;
+        conn *c = conn_open(ROLE_SUB, (uint32_t)i, 0);
+        send_batched(c, "SUBSCRIBE", first, count, opt.patterns_per_cmd, channel_name);
+        loop_once(0);
+    }
+    wait_acks(base + (uint64_t)opt.channels, deadline, "SUBSCRIBE of every channel");
+    add_publishers(opt.publishers);
+    B.channel = NULL;
+    B.rr_channels = opt.channels;
+    B.per_publish = 1;
+    B.window = (uint64_t)opt.publishers * (uint64_t)opt.pipeline * 2;
+    snapshot a, b;
+    run_window(&a, &b);
+    out_kv("channels", "%d", opt.channels);
+    out_kv("publishers", "%d", opt.publishers);
+    out_kv("pipeline", "%d", opt.pipeline);
+    report_window(&a, &b, true);
+}
+
+static void scenario_idle(uint64_t deadline) {
+    int64_t rss0 = server_rss();
+    int64_t cpu0 = server_cpu_ns();
+    uint64_t t0 = now_ns();
+    open_subscribers(opt.clients, ROLE_IDLE, 0, deadline, name_idle);
+    uint64_t t1 = now_ns();
+    int64_t cpu1 = server_cpu_ns();
+    int64_t rss1 = server_rss();
+    loop_until(NULL, t1 + s_to_ns(opt.idle_s), 200);
+    int64_t rss2 = server_rss();
+    int64_t cpu2 = server_cpu_ns();
+    out_kv("clients", "%d", opt.clients);
+    out_num("idle_s", opt.idle_s, 1);
+    out_num("connect_s", ns_to_s(t1 - t0), 2);
+    bool have = rss0 >= 0 && rss1 >= 0 && rss2 >= 0;
+    out_num("rss_before_kb", have ? (double)rss0 / 1024 : -1, 0);
+    out_num("rss_per_conn_bytes", have ? (double)(rss1 - rss0) / opt.clients : -1, 0);
+    out_num("rss_per_conn_idle_bytes", have ? (double)(rss2 - rss0) / opt.clients : -1, 0);
+    out_num("cpu_us_per_subscribe", cpu0 >= 0 ? (double)(cpu1 - cpu0) / 1000.0 / opt.clients : -1, 2);
+    out_num("idle_cpu_pct", cpu0 >= 0 ? 100.0 * (double)(cpu2 - cpu1) / (double)(now_ns() - t1) : -1, 2);
+    out_kv("cpu_ns_per_delivery", "na");
+    out_kv("disconnected", "%llu", (unsigned long long)B.closed);
+}
+
+static bool all_slow_gone(void) {
+    if (B.slow_closed >= (uint64_t)opt.slow) return true;
+    return B.numsub >= 0 && B.numsub <= 1 && !B.ctrl_waiting;
+}
+
+static void scenario_slow(uint64_t deadline) {
+    conn *fast = conn_open(ROLE_SUB, 0, 0);
+    subscribe_one(fast, "SUBSCRIBE", "bench:slow");
+    wait_acks(1, deadline, "SUBSCRIBE of the fast subscriber");
+    open_subscribers(opt.slow, ROLE_SLOW, opt.slow_rcvbuf, deadline, name_slow);
+    /* The slow ones stop reading from here on; a reset still shows up. */
+    for (int i = 0; i < B.nconns; i++)
+        if (B.conns[i]->role == ROLE_SLOW) conn_set_events(B.conns[i], false, false);
+    B.ctrl = conn_open(ROLE_CTRL, 0, 0);
+    B.numsub = -1;
+    add_publishers(1);
+    B.channel = "bench:slow";
+    expect_message(NULL, B.channel);
+    B.per_publish = 1;          /* only the fast subscriber counts */
+    B.window = (uint64_t)opt.inflight;
+    opt.pipeline = opt.inflight;
+
+    int64_t rss0 = server_rss(), peak = rss0;
+    snapshot a = snap();
+    B.publishing = true;
+    publish_fill(a.t);
+    uint64_t end = a.t + s_to_ns(opt.duration_s);
+    uint64_t next_sample = a.t, gone_at = 0;
+    while (now_ns() < end) {
+        uint64_t now = now_ns();
+        if (now >= next_sample) {
+            int64_t rss = server_rss();
+            if (rss > peak) peak = rss;
+            if (!B.ctrl_waiting && !B.ctrl->closed) {
+                const char *argv[3] = { "PUBSUB", "NUMSUB", "bench:slow" };
+                out_command(B.ctrl, 3, argv, NULL);
+                conn_flush(B.ctrl);
+                B.ctrl_waiting = true;
+            }
+            next_sample = now + 100000000;
+        }
+        if (all_slow_gone()) {
+            gone_at = now_ns();
+            break;
+        }
+        loop_once(10);
+    }
+    snapshot b = snap();
+    int64_t rss = server_rss();
+    if (rss > peak) peak = rss;
+    B.publishing = false;
+    /* Everything published must reach the fast subscriber: drain, bounded. */
+    uint64_t drain_deadline = now_ns() + s_to_ns(5);
+    while (now_ns() < drain_deadline) {
+        bool replies_in = true;
+        for (int i = 0; i < B.npubs; i++) if (B.pubs[i]->pending && !B.pubs[i]->closed) replies_in = false;
+        if (replies_in && B.deliveries >= B.published) break;
+        if (fast->closed) break;
+        loop_once(10);
+    }
+    uint64_t lost = B.published > B.deliveries ? B.published - B.deliveries : 0;
+    out_kv("slow", "%d", opt.slow);
+    out_kv("size", "%d", opt.size);
+    out_num("rss_before_kb", rss0 >= 0 ? (double)rss0 / 1024 : -1, 0);
+    out_num("rss_peak_growth_kb", rss0 >= 0 ? (double)(peak - rss0) / 1024 : -1, 0);
+    uint64_t gone = B.slow_closed;
+    if (B.numsub >= 1 && (uint64_t)opt.slow - gone > (uint64_t)(B.numsub - 1))
+        gone = (uint64_t)opt.slow - (uint64_t)(B.numsub - 1);
+    out_kv("slow_disconnected", "%llu", (unsigned long long)gone);
+    out_num("all_gone_ms", gone_at ? (double)(gone_at - a.t) / 1e6 : -1, 0);
+    out_kv("fast_received", "%llu", (unsigned long long)B.deliveries);
+    out_kv("fast_lost", "%llu", (unsigned long long)(lost + B.fast_gaps));
+    out_kv("fast_out_of_order", "%llu", (unsigned long long)B.fast_reorder);
+    out_kv("fast_disconnected", "%d", fast->closed ? 1 : 0);
+    report_window(&a, &b, false);
+}
+
+/* ======================== Main ============================================= */
+
+static void usage(FILE *f) {
+    fprintf(f,
+"usage: pubsub-bench SCENARIO [options]\n"
+"scenarios: publish fanout patterns channels idle slow\n"
+"  --host A --port N          server (default 127.0.0.1:6379)\n"
+"  --server-pid PID           read CPU and RSS of the server from /proc\n"
+"  --server-name NAME         label printed as server=NAME\n"
+"  --duration S --warmup S    measured window and warm-up (5, 1)\n"
+"  --count N                  at most N PUBLISHes per run (100000000)\n"
+"  --setup-timeout S          bound on connecting/subscribing (120)\n"
+"  --publishers P --pipeline D   publish: publisher connections, depth (1, 16)\n"
+"  --subscribers N --size B   fanout: subscribers, payload bytes >= 16 (100, 16)\n"
+"  --inflight K               undelivered publishes when flat out (64)\n"
+"  --rate R                   fanout: deliveries/s, paced (default flat out)\n"
+"  --window-mb M              cap on undelivered bytes across subscribers (256)\n"
+"  --patterns K [--removed]   patterns: non-matching patterns; PUNSUBSCRIBE first\n"
+"  --patterns-per-conn N --per-command N   (1000, 1000)\n"
+"  --channels N --channels-per-conn N      channels: (100000, 1000)\n"
+"  --clients C --idle-seconds S            idle: (10000, 10)\n"
+"  --slow S --slow-rcvbuf B                slow: non-reading subscribers (10, 4096)\n"
+"  --conns-per-addr N         connections per source address 127.0.0.x\n"
+"  --busy-poll                spin instead of sleeping in the window (takes a\n"
+"                             whole core: shortens round trips, can slow the server)\n");
+}
+
+static double arg_double(const char *s, const char *name) {
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || v < 0) die("bad value for --%s: %s", name, s);
+    return v;
+}
+
+static int arg_int(const char *s, const char *name) {
+    double v = arg_double(s, name);
+    if (v != floor(v) || v > 1e9) die("bad value for --%s: %s", name, s);
+    return (int)v;
+}
+
+static void parse_args(int argc, char **argv) {
+    static const struct option lo[] = {
+        {"count", 1, 0, 'x'}, {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"server-pid", 1, 0, 'P'},
+        {"server-name", 1, 0, 'N'}, {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},
+        {"setup-timeout", 1, 0, 'T'}, {"publishers", 1, 0, 'u'}, {"pipeline", 1, 0, 'D'},
+        {"subscribers", 1, 0, 's'}, {"size", 1, 0, 'z'}, {"inflight", 1, 0, 'i'},
+        {"rate", 1, 0, 'r'}, {"window-mb", 1, 0, 'W'}, {"patterns", 1, 0, 'k'},
+        {"removed", 0, 0, 'R'}, {"patterns-per-conn", 1, 0, 'K'}, {"per-command", 1, 0, 'B'},
+        {"channels", 1, 0, 'c'}, {"channels-per-conn", 1, 0, 'C'}, {"clients", 1, 0, 'n'},
+        {"idle-seconds", 1, 0, 'I'}, {"slow", 1, 0, 'S'}, {"slow-rcvbuf", 1, 0, 'b'},
+        {"conns-per-addr", 1, 0, 'A'}, {"busy-poll", 0, 0, 'Y'}, {"help", 0, 0, '?'},
+        {0, 0, 0, 0},
+    };
+    if (argc < 2 || argv[1][0] == '-') {
+        usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+        exit(argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2);
+    }
+    bool found = false;
+    for (int i = 0; i <= SC_SLOW; i++) {
+        if (strcmp(argv[1], scenario_names[i]) == 0) {
+            opt.sc = (enum scenario)i;
+            found = true;
+        }
+    }
+    if (!found) die("unknown scenario %s (publish fanout patterns channels idle slow)", argv[1]);
+    optind = 2;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        const char *name = "";
+        for (int i = 0; lo[i].name; i++) if (lo[i].val == ch) name = lo[i].name;
+        switch (ch) {
+        case 'h': opt.host = optarg; break;
+        case 'p': opt.port = arg_int(optarg, name); break;
+        case 'P': opt.server_pid = arg_int(optarg, name); break;
+        case 'N': opt.server_name = optarg; break;
+        case 'd': opt.duration_s = arg_double(optarg, name); break;
+        case 'x': opt.count = (long long)arg_double(optarg, name); break;
+        case 'w': opt.warmup_s = arg_double(optarg, name); break;
+        case 'T': opt.setup_timeout_s = arg_double(optarg, name); break;
+        case 'u': opt.publishers = arg_int(optarg, name); break;
+        case 'D': opt.pipeline = arg_int(optarg, name); break;
+        case 's': opt.subscribers = arg_int(optarg, name); break;
+        case 'z': opt.size = arg_int(optarg, name); break;
+        case 'i': opt.inflight = arg_int(optarg, name); break;
+        case 'r': opt.rate = arg_double(optarg, name); break;
+        case 'W': opt.window_bytes = (long)(arg_double(optarg, name) * 1048576); break;
+        case 'k': opt.patterns = arg_int(optarg, name); break;
+        case 'R': opt.removed = true; break;
+        case 'K': opt.patterns_per_conn = arg_int(optarg, name); break;
+        case 'B': opt.patterns_per_cmd = arg_int(optarg, name); break;
+        case 'c': opt.channels = arg_int(optarg, name); break;
+        case 'C': opt.channels_per_conn = arg_int(optarg, name); break;
+        case 'n': opt.clients = arg_int(optarg, name); break;
+        case 'I': opt.idle_s = arg_double(optarg, name); break;
+        case 'S': opt.slow = arg_int(optarg, name); break;
+        case 'b': opt.slow_rcvbuf = arg_int(optarg, name); break;
+        case 'A': opt.conns_per_addr = arg_int(optarg, name); break;
+        case 'Y': opt.busy_poll = true; break;
+        case '?': usage(stderr); exit(2);
+        default: break;
+        }
+    }
+    if (optind != argc) die("unexpected argument %s", argv[optind]);
+    if (opt.size < 16) die("--size must be at least 16 (timestamp and sequence)");
+    if (opt.duration_s <= 0 || opt.duration_s > 3600) die("--duration must be in (0, 3600]");
+    if (opt.count < 1) die("--count must be >= 1");
+    if (opt.publishers < 1 || opt.pipeline < 1 || opt.subscribers < 1 || opt.inflight < 1)
+        die("--publishers, --pipeline, --subscribers and --inflight must be >= 1");
+    if (opt.patterns_per_conn < 1 || opt.patterns_per_cmd < 1 || opt.channels < 1 ||
+        opt.channels_per_conn < 1 || opt.clients < 1 || opt.window_bytes < 1)
+        die("counts must be >= 1");
+}
+
+/* Raises RLIMIT_NOFILE to the hard limit: 10,000 subscribers need it. */
+static void raise_nofile(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv) {
+    parse_args(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    B.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (B.ep < 0) die("epoll_create1: %s", strerror(errno));
+    B.lat = xcalloc(1, sizeof *B.lat);
+    B.numsub = -1;
+    filler = xcalloc(1, (size_t)opt.size);
+    memset(filler, 'x', (size_t)opt.size);
+    uint64_t deadline = now_ns() + s_to_ns(opt.setup_timeout_s);
+
+    out_kv("scenario", "%s", scenario_names[opt.sc]);
+    switch (opt.sc) {
+    case SC_PUBLISH: scenario_publish(deadline); break;
+    case SC_FANOUT: scenario_fanout(deadline); break;
+    case SC_PATTERNS: scenario_patterns(deadline); break;
+    case SC_CHANNELS: scenario_channels(deadline); break;
+    case SC_IDLE: scenario_idle(deadline); break;
+    case SC_SLOW: scenario_slow(deadline); break;
+    }
+    if (opt.sc != SC_IDLE) {
+        out_kv("errors", "%llu", (unsigned long long)B.errors);
+        out_kv("disconnected", "%llu", (unsigned long long)(B.closed - B.slow_closed));
+    }
+    if (window_note) out_kv("window_capped_by", "%s", window_note);
+    out_kv("server", "%s", opt.server_name);
+    printf("%s\n", line_buf);
+    fflush(stdout);
+    for (int i = 0; i < B.nconns; i++) {
+        close(B.conns[i]->fd);
+        free(B.conns[i]->out);
+        free(B.conns[i]);
+    }
+    free(B.conns);
+    free(B.pubs);
+    free(B.lat);
+    free(filler);
+    close(B.ep);
+    return 0;
+}
