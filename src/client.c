@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "config.h"
 #include "ev.h"
 #include "frame.h"
@@ -117,7 +118,7 @@ static client *client_new(int fd, bool unix_socket) {
     c->fd = fd;
     c->resp = 2;
     c->state = CLIENT_ACTIVE;
-    c->authenticated = cfg.requirepass == NULL || cfg.requirepass[0] == '\0';
+    c->authenticated = acl_default_is_open();
     c->ctime_ms = c->last_active_ms = util_time_ms();
     resp_parser_init(&c->parser);
     c->parser.max_bulk_len = cfg.proto_max_bulk_len;
@@ -148,7 +149,7 @@ static void accept_one(int fd, bool unix_socket) {
     if (!unix_socket) {
         net_set_nodelay(err, fd, true);
         if (cfg.tcp_keepalive > 0) net_set_keepalive(err, fd, cfg.tcp_keepalive);
-        if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) &&
+        if (cfg.protected_mode && acl_default_is_nopass() &&
             !net_is_local_peer(fd)) {
             M.stats.rejected_connections++;
             refuse(fd, err_protected);
@@ -338,7 +339,7 @@ void client_free_all(void) {
  * ------------------------------------------------------------------------ */
 
 static bool auth_required(const client *c) {
-    return !c->authenticated;
+    return !c->authenticated && !acl_default_is_open();
 }
 
 static void on_readable(ev_loop *loop, int fd, void *data, int mask) {

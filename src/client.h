@@ -17,6 +17,7 @@ typedef struct pubsub_sub pubsub_sub;
 typedef struct frame frame;
 typedef struct client client;
 typedef struct out_node out_node;
+typedef struct acl_user acl_user;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -56,6 +57,7 @@ struct client {
     int db;                       /* SELECTed database (ignored by pub/sub) */
     bool authenticated;
     char *user;                   /* owned: authenticated user name, NULL = "default" */
+    acl_user *acl;                /* borrowed: lives in acl.c; the user named by user, NULL = default */
     char *name;                   /* owned: CLIENT SETNAME, NULL if none */
     char *lib_name;               /* owned: CLIENT SETINFO lib-name */
     char *lib_ver;                /* owned: CLIENT SETINFO lib-ver */

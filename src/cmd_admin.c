@@ -1,5 +1,5 @@
-/* cmd_admin.c -- Server commands: INFO, CONFIG, COMMAND, ACL (the default
- * user's view), TIME, DBSIZE, FLUSHALL/FLUSHDB, LASTSAVE, DEBUG, SHUTDOWN.
+/* cmd_admin.c -- Server commands: INFO, CONFIG, COMMAND, TIME, DBSIZE,
+ * FLUSHALL/FLUSHDB, LASTSAVE, DEBUG, SHUTDOWN (ACL is in cmd_acl.c).
  * Keyspace-shaped commands answer as an empty Redis would. */
 #include "cmd_handlers.h"
 
@@ -528,80 +528,4 @@ void cmd_command_help(client *c, int argc, slice *argv) {
         NULL,
     };
     commands_reply_help(c, "COMMAND", lines);
-}
-
-/* ------------------------------------------------------------------------
- * ACL: the default user's view until ACL users exist
- * ------------------------------------------------------------------------ */
-
-void cmd_acl_whoami(client *c, int argc, slice *argv) {
-    (void)argc, (void)argv;
-    resp_add_bulk_str(client_reply_buf(c), c->user ? c->user : "default");
-}
-
-void cmd_acl_users(client *c, int argc, slice *argv) {
-    (void)argc, (void)argv;
-    buf *b = client_reply_buf(c);
-    resp_add_array_len(b, 1);
-    resp_add_bulk_str(b, "default");
-}
-
-void cmd_acl_cat(client *c, int argc, slice *argv) {
-    static const char *const cats[] = {"keyspace", "read", "write", "set", "sortedset", "list", "hash",
-                                       "string", "bitmap", "hyperloglog", "geo", "stream", "pubsub",
-                                       "admin", "fast", "slow", "blocking", "dangerous", "connection",
-                                       "transaction", "scripting", NULL};
-    buf *b = client_reply_buf(c);
-    if (argc == 2) {
-        long long n = 0;
-        while (cats[n]) n++;
-        resp_add_array_len(b, n);
-        for (long long i = 0; i < n; i++) resp_add_bulk_str(b, cats[i]);
-        return;
-    }
-    if (argc > 3) {
-        commands_reply_arity(c, "acl|cat");
-        return;
-    }
-    char cat[64];
-    snprintf(cat, sizeof(cat), "@%.*s", (int)(argv[2].len < 60 ? argv[2].len : 60), argv[2].ptr);
-    bool known = false;
-    for (int i = 0; cats[i]; i++) known |= strcasecmp(cats[i], cat + 1) == 0;
-    if (!known) {
-        client_add_errorf(c, "ERR Unknown category '%.*s'", (int)argv[2].len, argv[2].ptr);
-        return;
-    }
-    buf names = {0};
-    long long n = 0;
-    for (size_t i = 0; i < commands_count(); i++) {
-        const command *cmd = commands_at(i);
-        if (cmd->acl_categories && strstr(cmd->acl_categories, cat)) {
-            resp_add_bulk_str(&names, cmd->name);
-            n++;
-        }
-        if (!cmd->subcommands) continue;
-        for (const command *s = cmd->subcommands; s->name; s++) {
-            if (s->acl_categories && strstr(s->acl_categories, cat)) {
-                resp_add_bulk_str(&names, s->name);
-                n++;
-            }
-        }
-    }
-    resp_add_array_len(b, n);
-    buf_append(b, names.data, names.len);
-    buf_free(&names);
-}
-
-void cmd_acl_help(client *c, int argc, slice *argv) {
-    (void)argc, (void)argv;
-    static const char *const lines[] = {
-        "CAT [<category>]",
-        "    List the command categories, or the commands in one.",
-        "USERS",
-        "    List the user names.",
-        "WHOAMI",
-        "    Return the user name of this connection.",
-        NULL,
-    };
-    commands_reply_help(c, "ACL", lines);
 }

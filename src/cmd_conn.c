@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "client.h"
 #include "config.h"
 #include "info.h"
@@ -65,40 +66,22 @@ void cmd_quit(client *c, int argc, slice *argv) {
 }
 
 /* ------------------------------------------------------------------------
- * Authentication: the default user and requirepass (ACL users come later)
+ * Authentication: ACL users (cmd_acl.c checks the credentials)
  * ------------------------------------------------------------------------ */
-
-static bool password_required(void) {
-    return cfg.requirepass && cfg.requirepass[0];
-}
-
-/* Checks user/pass; returns true and authenticates c on success. */
-static bool try_auth(client *c, const slice *user, const slice *pass) {
-    if (user && !util_eq_nocase(user->ptr, user->len, "default")) return false;
-    if (user && strlen("default") != user->len) return false;
-    if (password_required()) {
-        size_t plen = strlen(cfg.requirepass);
-        if (pass->len != plen || memcmp(pass->ptr, cfg.requirepass, plen) != 0) return false;
-    }
-    c->authenticated = true;
-    mem_free(c->user);
-    c->user = NULL;
-    return true;
-}
 
 void cmd_auth(client *c, int argc, slice *argv) {
     if (argc > 3) {
         client_add_error(c, ERR_SYNTAX);
         return;
     }
-    if (argc == 2 && !password_required()) {
+    if (argc == 2 && acl_default_is_nopass()) {
         client_add_error(c, "ERR AUTH <password> called without any password configured for "
                             "the default user. Are you sure your configuration is correct?");
         return;
     }
     const slice *user = argc == 3 ? &argv[1] : NULL;
     const slice *pass = argc == 3 ? &argv[2] : &argv[1];
-    if (try_auth(c, user, pass)) client_add_ok(c);
+    if (cmd_acl_authenticate(c, &argv[0], user, pass)) client_add_ok(c);
     else client_add_error(c, ERR_WRONGPASS);
 }
 
@@ -151,7 +134,7 @@ void cmd_hello(client *c, int argc, slice *argv) {
             return;
         }
     }
-    if (user && !try_auth(c, user, pass)) {
+    if (user && !cmd_acl_authenticate(c, &argv[0], user, pass)) {
         client_add_error(c, ERR_WRONGPASS);
         return;
     }
@@ -193,7 +176,8 @@ void cmd_reset(client *c, int argc, slice *argv) {
     c->name = NULL;
     mem_free(c->user);
     c->user = NULL;
-    c->authenticated = !password_required();
+    c->acl = NULL;
+    c->authenticated = acl_default_is_open();
     resp_add_simple(client_reply_buf(c), "RESET");
 }
 
@@ -240,7 +224,9 @@ void cmd_exec(client *c, int argc, slice *argv) {
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
     resp_add_array_len(client_reply_buf(c), count);
     for (int i = 0; i < count; i++) {
-        commands_dispatch(c, queued[i].argc, queued[i].argv);
+        /* Rights may have changed since the command was queued. */
+        if (cmd_acl_check_queued(c, queued[i].argc, queued[i].argv))
+            commands_dispatch(c, queued[i].argc, queued[i].argv);
         for (int j = 0; j < queued[i].argc; j++) mem_free((void *)queued[i].argv[j].ptr);
         mem_free(queued[i].argv);
     }
@@ -386,8 +372,7 @@ static int parse_kill_filters(client *c, int argc, slice *argv, kill_filter *f) 
         } else if (util_eq_nocase(opt->ptr, opt->len, "laddr")) {
             f->laddr = val;
         } else if (util_eq_nocase(opt->ptr, opt->len, "user")) {
-            /* "default" is the only user until ACL users exist. */
-            if (!slice_eq_str(val, "default")) {
+            if (!acl_find_user(val->ptr, val->len)) {
                 client_add_errorf(c, "ERR No such user '%.*s'", (int)(val->len > 128 ? 128 : val->len), val->ptr);
                 return -1;
             }

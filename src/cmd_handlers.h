@@ -44,10 +44,31 @@ cmd_proc cmd_info, cmd_time, cmd_dbsize, cmd_flushall, cmd_debug, cmd_shutdown;
 cmd_proc cmd_config_get, cmd_config_set, cmd_config_resetstat, cmd_config_rewrite, cmd_config_help;
 cmd_proc cmd_command, cmd_command_count, cmd_command_info, cmd_command_docs;
 cmd_proc cmd_command_list, cmd_command_help, cmd_command_getkeys;
-cmd_proc cmd_acl_whoami, cmd_acl_users, cmd_acl_cat, cmd_acl_help;
 cmd_proc cmd_lastsave;
 cmd_proc cmd_slowlog_get, cmd_slowlog_len, cmd_slowlog_reset, cmd_slowlog_help;
 cmd_proc cmd_latency_latest, cmd_latency_history, cmd_latency_reset, cmd_latency_doctor;
 cmd_proc cmd_latency_histogram, cmd_latency_help;
+
+/* cmd_acl.c */
+typedef struct acl_user acl_user;
+cmd_proc cmd_acl_cat, cmd_acl_deluser, cmd_acl_dryrun, cmd_acl_genpass, cmd_acl_getuser, cmd_acl_help;
+cmd_proc cmd_acl_list, cmd_acl_load, cmd_acl_log, cmd_acl_save, cmd_acl_setuser, cmd_acl_users;
+cmd_proc cmd_acl_whoami;
+/* Start-up: the ACL catalog from the command table, the default user,
+ * requirepass, then the config's `user` lines or the aclfile. Returns -1
+ * after logging when the server must exit. */
+int cmd_acl_init(void);
+void cmd_acl_free(void);
+/* The ACL check of commands_dispatch(): true if c may run cmd with these
+ * arguments; otherwise replies NOPERM, adds an ACL LOG entry, false. */
+bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv);
+/* EXEC's check of a queued command, whose rights may have changed since
+ * it was queued: false after replying Redis's EXEC-time NOPERM. */
+bool cmd_acl_check_queued(client *c, int argc, slice *argv);
+/* AUTH / HELLO AUTH: checks user (NULL: "default") and pass; on success c
+ * is authenticated as that user, else an ACL LOG entry names verb. */
+bool cmd_acl_authenticate(client *c, const slice *verb, const slice *user, const slice *pass);
+/* Makes u (the default user included) the authenticated user of c. */
+void cmd_acl_set_user(client *c, acl_user *u);
 
 #endif

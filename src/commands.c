@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "client.h"
 #include "cmd_handlers.h"
 #include "mem.h"
@@ -199,12 +200,45 @@ static const command command_subs[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
+/* ---- ACL (handlers in cmd_acl.c) ---- */
+static const command_arg args_acl_category[] = {ARG_OPT("category", "string"), ARG_END};
+static const command_arg args_acl_username[] = {ARG("username", "string"), ARG_END};
+static const command_arg args_acl_usernames[] = {ARG_MULTI("username", "string"), ARG_END};
+static const command_arg args_acl_setuser[] = {ARG("username", "string"), ARG_OPT_MULTI("rule", "string"), ARG_END};
+static const command_arg args_acl_dryrun[] = {
+    ARG("username", "string"), ARG("command", "string"), ARG_OPT_MULTI("arg", "string"), ARG_END};
+static const command_arg args_acl_bits[] = {ARG_OPT("bits", "integer"), ARG_END};
+static const command_arg acl_log_op[] = {
+    {"count", "integer", NULL, 0, NULL}, {"reset", "pure-token", "RESET", 0, NULL}, ARG_END};
+static const command_arg args_acl_log[] = {{"operation", "oneof", NULL, CMD_ARG_OPTIONAL, acl_log_op}, ARG_END};
+
+#define ACL_ADMIN "admin noscript loading stale"
+#define ACL_ADMIN_CATS "@admin @slow @dangerous"
+
 static const command acl_subs[] = {
     SUB("acl|cat", cmd_acl_cat, -2, 0, "noscript loading stale", "@slow", "6.0.0",
-        "Lists the ACL categories, or the commands inside a category.", NULL),
-    SUB("acl|help", cmd_acl_help, 2, 0, "noscript loading stale", "@slow", "6.0.0",
+        "Lists the ACL categories, or the commands inside a category.", args_acl_category),
+    SUB("acl|deluser", cmd_acl_deluser, -3, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Deletes users and closes their connections.", args_acl_usernames),
+    SUB("acl|dryrun", cmd_acl_dryrun, -4, 0, ACL_ADMIN, ACL_ADMIN_CATS, "7.0.0",
+        "Tells whether a user may run a command, without running it.", args_acl_dryrun),
+    SUB("acl|genpass", cmd_acl_genpass, -2, 0, "noscript loading stale", "@slow", "6.0.0",
+        "Returns a random password, in hex.", args_acl_bits),
+    SUB("acl|getuser", cmd_acl_getuser, 3, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Returns the rules of a user.", args_acl_username),
+    SUB("acl|help", cmd_acl_help, 2, 0, "loading stale", "@slow", "6.0.0",
         "Returns helpful text about the different subcommands.", NULL),
-    SUB("acl|users", cmd_acl_users, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "6.0.0",
+    SUB("acl|list", cmd_acl_list, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Returns every user as an ACL file line.", NULL),
+    SUB("acl|load", cmd_acl_load, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Replaces the users with those of the aclfile.", NULL),
+    SUB("acl|log", cmd_acl_log, -2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Returns the latest refused commands and authentications.", args_acl_log),
+    SUB("acl|save", cmd_acl_save, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Writes the users to the aclfile.", NULL),
+    SUB("acl|setuser", cmd_acl_setuser, -3, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
+        "Creates a user, or changes its rules.", args_acl_setuser),
+    SUB("acl|users", cmd_acl_users, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
         "Lists all ACL users.", NULL),
     SUB("acl|whoami", cmd_acl_whoami, 2, 0, "noscript loading stale", "@slow", "6.0.0",
         "Returns the authenticated username of the current connection.", NULL),
@@ -291,7 +325,7 @@ static const command table[] = {
         "@fast @connection", CONN, "1.0.0", "Closes the connection.", "O(1)", NULL, NULL),
     CMD("reset", cmd_reset, 1, CMD_NO_AUTH | CMD_PUBSUB_OK | CMD_NO_MULTI, "noscript loading stale fast no_auth allow_busy",
         "@fast @connection", CONN, "6.2.0", "Resets the connection.", "O(1)", NULL, NULL),
-    CMD("select", cmd_select, 2, 0, "loading stale fast", "@keyspace @fast", CONN, "1.0.0",
+    CMD("select", cmd_select, 2, 0, "loading stale fast", "@fast @connection", CONN, "1.0.0",
         "Changes the selected database (pub/sub ignores it).", "O(1)", args_index, NULL),
     CMD("shutdown", cmd_shutdown, -1, CMD_ADMIN, "admin noscript loading stale no_multi allow_busy",
         "@admin @slow @dangerous", SRV, "1.0.0", "Closes the connections and stops the server.",
@@ -550,7 +584,7 @@ void commands_dispatch(client *c, int argc, slice *argv) {
     const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) {
         const char *known = redis_only_lookup(argv[0].ptr, argv[0].len);
-        if (known && !c->authenticated) client_add_error(c, ERR_NOAUTH);
+        if (known && !c->authenticated && !acl_default_is_open()) client_add_error(c, ERR_NOAUTH);
         else if (known && c->resp == 2 && client_is_subscribed(c)) reply_context_error(c, known);
         else reply_unknown_command(c, argc, argv);
         reject(c);
@@ -574,8 +608,14 @@ void commands_dispatch(client *c, int argc, slice *argv) {
         reject(c);
         return;
     }
-    if (!c->authenticated && !(run->flags & CMD_NO_AUTH)) {
+    if (!c->authenticated && !acl_default_is_open() && !(run->flags & CMD_NO_AUTH)) {
         client_add_error(c, ERR_NOAUTH);
+        st->rejected_calls++;
+        reject(c);
+        return;
+    }
+    /* ACL: the user's command and channel permissions (cmd_acl.c). */
+    if (!cmd_acl_check(c, run, argc, argv)) {
         st->rejected_calls++;
         reject(c);
         return;

@@ -271,6 +271,7 @@ static void shutdown_and_free(void) {
     }
     log_warning("redis-pubsub is now ready to exit, bye bye...");
     pubsub_free(server.ps);
+    cmd_acl_free();
     commands_free();
     ev_loop_free(server.loop);
     mem_free(server.executable);
@@ -367,6 +368,7 @@ int main(int argc, char **argv) {
     }
     server.ps = pubsub_new();
     commands_init();
+    if (cmd_acl_init() == -1) return 1; /* ACL users; logged why */
     cmd_env.ps = server.ps;
     cmd_env.start_ms = util_time_ms();
     cmd_env.start_mono_us = util_monotonic_us();

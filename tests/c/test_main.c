@@ -13,6 +13,7 @@ extern const test_case buf_tests[];
 extern const test_case pubsub_tests[];
 extern const test_case config_tests[];
 extern const test_case dict_tests[];
+extern const test_case acl_tests[];
 
 static const struct {
     const char *file;
@@ -24,6 +25,7 @@ static const struct {
     {"dict", dict_tests},
     {"pubsub", pubsub_tests},
     {"config", config_tests},
+    {"acl", acl_tests},
 };
 
 void test_print_escaped(const char *label, const void *p, size_t len) {
