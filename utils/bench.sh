@@ -179,6 +179,15 @@ server_cmd() { # side port -> the command line, one word per line
     fi
 }
 
+# The command line as a shell would take it back ('' for the empty --save).
+show_cmd() {
+    local w out=
+    while IFS= read -r w; do
+        if [ -z "$w" ]; then out="$out ''"; else out="$out $w"; fi
+    done < <(server_cmd "$1" PORT)
+    echo "${out# }"
+}
+
 port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
 # Starts a fresh server on the next free port: sets SPID and SPORT.
@@ -326,8 +335,8 @@ SECTION=$DATA/results-$MODE.md
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run)"
     echo "- ours: src/redis-pubsub-server built $OURS_BUILT (sha256 $OURS_SUM), tree at \`$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')\`$(cd "$ROOT" && [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo ' with uncommitted changes in src/'), $("$OURS" --version 2>/dev/null | head -1)"
     echo "- redis: $("$REDIS" --version)"
-    echo "- ours started as: \`$(server_cmd ours PORT | tr '\n' ' ' | sed "s|$OURS|src/redis-pubsub-server|")\` (a copy of the binary taken at the start)"
-    echo "- redis started as: \`$(server_cmd redis PORT | tr '\n' ' ')\`"
+    echo "- ours started as: \`$(show_cmd ours | sed "s|$OURS|src/redis-pubsub-server|")\` (a copy of the binary taken at the start)"
+    echo "- redis started as: \`$(show_cmd redis)\`"
     if [ ${#SERVER_PIN[@]} -gt 0 ]; then
         echo "- pinned: server \`${SERVER_PIN[*]}\`, tool \`${TOOL_PIN[*]}\`"
     else
