@@ -226,6 +226,7 @@ stop_server() {
 
 # ---------------------------------------------------------------- runs
 START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench.sh --$MODE: ${#SCEN[@]} scenarios x $RUNS runs per server, alternating ours/redis" >&2
 for s in "${SCEN[@]}"; do
     IFS='|' read -r id args metrics <<<"$s"
@@ -246,6 +247,7 @@ for s in "${SCEN[@]}"; do
     done
 done
 ELAPSED=$(( $(date +%s) - START ))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- table
 # median FILE ID SIDE KEY -> median of the numeric values, or "na".
@@ -332,7 +334,7 @@ SECTION=$DATA/results-$MODE.md
     echo "## \`utils/bench.sh --$MODE\`"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per server per scenario, alternating, fresh server each run"
-    echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run)"
+    echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run); load average at start $LOAD_START, at end $LOAD_END (a quiet machine reads ~1 during a run: our server plus the tool)"
     echo "- ours: src/redis-pubsub-server built $OURS_BUILT (sha256 $OURS_SUM), tree at \`$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')\`$(cd "$ROOT" && [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo ' with uncommitted changes in src/'), $("$OURS" --version 2>/dev/null | head -1)"
     echo "- redis: $("$REDIS" --version)"
     echo "- ours started as: \`$(show_cmd ours | sed "s|$OURS|src/redis-pubsub-server|")\` (a copy of the binary taken at the start)"
