@@ -85,6 +85,10 @@ static int read_token(const char **pp, const char *end, buf *tok) {
 
 /* Splits like redis.conf; on -1 nothing is left allocated in *out. */
 int config_split_line(const char *line, size_t len, config_line *out) {
+    /* Lines are C strings in Redis: a NUL ends the line. Without this cut
+     * a NUL was never consumed and the loop added empty arguments forever. */
+    const char *nul = memchr(line, '\0', len);
+    if (nul) len = (size_t)(nul - line);
     const char *p = line, *end = line + len;
     buf tok = {0};
     out->argv = NULL;

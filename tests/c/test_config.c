@@ -944,7 +944,21 @@ static void test_free_releases_everything(void) {
     }
 }
 
+/* Found by fuzz_config: a NUL byte made config_split_line loop forever
+ * (reachable from a config file and from ACL SETUSER). A NUL ends the line. */
+static void test_split_line_nul(void) {
+    config_line l;
+    TEST_EQ_INT(config_split_line("port\0 7", 7, &l), 0);
+    TEST_EQ_INT(l.argc, 1);
+    TEST_EQ_STR(l.argv[0], "port");
+    config_line_free(&l);
+    TEST_EQ_INT(config_split_line("\0", 1, &l), 0);
+    TEST_EQ_INT(l.argc, 0);
+    config_line_free(&l);
+}
+
 const test_case config_tests[] = {
+    {"split_line_nul", test_split_line_nul},
     {"defaults", test_defaults},
     {"split_line", test_split_line},
     {"quote_round_trip", test_quote_round_trip},
