@@ -42,6 +42,15 @@ bench-full: all
 	$(MAKE) -C utils
 	utils/bench.sh --full
 
+# Replays every fuzz corpus and crash input (gcc only); make fuzz runs the
+# libFuzzer targets for FUZZ_SECONDS each (needs clang).
+fuzz-replay:
+	$(MAKE) -s -C tests/fuzz replay
+
+fuzz:
+	@sh deps/install.sh fuzz
+	$(MAKE) -C tests/fuzz fuzz
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 src/build/default/redis-pubsub-server $(DESTDIR)$(PREFIX)/bin/redis-pubsub-server
@@ -49,6 +58,7 @@ install: all
 clean:
 	$(MAKE) -C src clean
 	$(MAKE) -C tests/c clean
+	$(MAKE) -C tests/fuzz clean
 	rm -rf tests/tmp
 
-.PHONY: all deps-build deps-test run test test-unit bench bench-full install clean
+.PHONY: all deps-build deps-test run test test-unit bench bench-full fuzz fuzz-replay install clean

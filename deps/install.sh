@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps/install.sh build|test|bench -- installs the Debian packages a step needs,
+# deps/install.sh build|test|bench|fuzz -- installs the Debian packages a step needs,
 # only those missing, so a machine that has them needs no network.
 # See deps/README.md for what each package is for.
 set -e
@@ -17,7 +17,8 @@ case "$1" in
     build) want=$build_pkgs ;;
     test) want=$test_pkgs ;;
     bench) want=$bench_pkgs ;;
-    *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+    fuzz) want="$build_pkgs clang" ;;
+    *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""

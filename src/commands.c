@@ -495,9 +495,10 @@ void commands_reply_arity(client *c, const char *name) {
     client_add_errorf(c, "ERR wrong number of arguments for '%s' command", name);
 }
 
-void commands_reply_unknown_sub(client *c, const slice *cmd, const slice *sub) {
+/* Replies "ERR <what> '<sub>'. Try <CMD> HELP." with sub cut to 128 bytes. */
+static void reply_try_help(client *c, const char *what, const slice *cmd, const slice *sub) {
     buf msg = {0};
-    buf_append_str(&msg, "ERR unknown subcommand '");
+    buf_printf(&msg, "ERR %s '", what);
     cat_trunc(&msg, sub->ptr, sub->len, 128);
     buf_append_str(&msg, "'. Try ");
     for (size_t i = 0; i < cmd->len; i++) buf_append_char(&msg, (char)toupper((unsigned char)cmd->ptr[i]));
@@ -507,16 +508,12 @@ void commands_reply_unknown_sub(client *c, const slice *cmd, const slice *sub) {
     buf_free(&msg);
 }
 
+void commands_reply_unknown_sub(client *c, const slice *cmd, const slice *sub) {
+    reply_try_help(c, "unknown subcommand", cmd, sub);
+}
+
 void commands_reply_subcommand_syntax(client *c, const slice *cmd, const slice *sub) {
-    buf msg = {0};
-    buf_append_str(&msg, "ERR unknown subcommand or wrong number of arguments for '");
-    cat_trunc(&msg, sub->ptr, sub->len, 128);
-    buf_append_str(&msg, "'. Try ");
-    for (size_t i = 0; i < cmd->len; i++) buf_append_char(&msg, (char)toupper((unsigned char)cmd->ptr[i]));
-    buf_append_str(&msg, " HELP.");
-    buf_append_char(&msg, '\0');
-    client_add_error(c, msg.data);
-    buf_free(&msg);
+    reply_try_help(c, "unknown subcommand or wrong number of arguments for", cmd, sub);
 }
 
 void commands_reply_help(client *c, const char *cmd_upper, const char *const *lines) {

@@ -975,6 +975,17 @@ static void append_memory(buf *b, unsigned long long v) {
     else buf_printf(b, "%llu", v);
 }
 
+/* Appends one list element for a config file: bare, as Redis writes it,
+ * unless it would not split back to itself (blank, quote, backslash,
+ * control byte, empty), then quoted. */
+static void append_word(buf *b, const char *w) {
+    bool bare = w[0] != '\0';
+    for (const unsigned char *p = (const unsigned char *)w; *p && bare; p++)
+        if (*p <= ' ' || *p == '"' || *p == '\'' || *p == '\\' || *p == 127) bare = false;
+    if (bare) buf_append_str(b, w);
+    else config_append_quoted(b, w, strlen(w));
+}
+
 static void rewrite_generate(const config_def *d, rewrite_gen *g) {
     value cur, def;
     value_load(d, &cur);
@@ -997,6 +1008,11 @@ static void rewrite_generate(const config_def *d, rewrite_gen *g) {
     buf_printf(b, "%s ", d->name);
     if (d->type == CONFIG_T_MEMORY) {
         append_memory(b, (unsigned long long)cur.num);
+    } else if (d->type == CONFIG_T_BIND && cur.list_count > 0) {
+        for (int i = 0; i < cur.list_count; i++) {
+            if (i) buf_append_char(b, ' ');
+            append_word(b, cur.list[i]);
+        }
     } else if (d->type == CONFIG_T_STRING && !(d->flags & CONFIG_F_MULTI_ARG)) {
         buf shown = {0};
         value_format(d, &cur, &shown);

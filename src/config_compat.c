@@ -346,7 +346,9 @@ static int canon_replicaof(int argc, char **argv, buf *out, char *err, size_t er
         return -1;
     }
     if (!strcasecmp(argv[0], "no") && !strcasecmp(argv[1], "one")) return 0;
-    buf_printf(out, "%s %s", argv[0], argv[1]);
+    /* Redis keeps the port as atoi() of the argument, so "" is port 0;
+     * storing the number keeps the value loadable after CONFIG REWRITE. */
+    buf_printf(out, "%s %d", argv[0], atoi(argv[1]));
     return 0;
 }
 

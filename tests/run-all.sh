@@ -33,6 +33,7 @@ run_suite() {
 redis_bin=$(command -v redis-server || echo /usr/bin/redis-server)
 
 run_suite c-unit sh -c 'make -s -C tests/c >/dev/null && tests/c/build/test_main'
+run_suite fuzz-replay make -s -C tests/fuzz replay
 run_suite tcl-ours ./runtest
 run_suite tcl-redis ./runtest --server-bin "$redis_bin"
 run_suite tcl-asan sh -c 'make -s -C src SANITIZE=address >/dev/null && ./runtest --server-bin src/build/address/redis-pubsub-server'
