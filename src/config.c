@@ -595,8 +595,21 @@ static int load_line(load_session *s, const config_line *l, char *reason, size_t
     int argc = l->argc - 1;
     char **argv = l->argv + 1;
     if ((d->flags & CONFIG_F_MULTI_ARG) && argc == 1 && !argv[0][0]) argc = 0; /* save "" */
+    /* One quoted argument of a multi-argument directive is split again, as
+     * Redis does: --client-output-buffer-limit "pubsub 32mb 8mb 60". */
+    config_line resplit = {0};
+    if ((d->flags & CONFIG_F_MULTI_ARG) && argc == 1) {
+        if (config_split_line(argv[0], strlen(argv[0]), &resplit) == -1) {
+            snprintf(reason, rlen, "Unbalanced quotes in configuration line");
+            return LOAD_ERR_REASON;
+        }
+        argc = resplit.argc;
+        argv = resplit.argv;
+    }
     value v, old;
-    if (value_parse(d, argc, argv, &v, reason, rlen) == -1) {
+    int parsed = value_parse(d, argc, argv, &v, reason, rlen);
+    config_line_free(&resplit);
+    if (parsed == -1) {
         value_free(&v);
         return LOAD_ERR_REASON;
     }
