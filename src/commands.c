@@ -17,6 +17,7 @@
 #include "acl.h"
 #include "client.h"
 #include "cmd_handlers.h"
+#include "config.h"
 #include "mem.h"
 #include "resp.h"
 
@@ -286,7 +287,7 @@ static const command table[] = {
     CMD("config", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.0.0", "A container for server configuration commands.", NULL, NULL, config_subs),
     CMD("dbsize", cmd_dbsize, 1, 0, "readonly fast", "@keyspace @read @fast", SRV, "1.0.0",
         "Returns the number of keys in the database: always 0 here.", "O(1)", NULL, NULL),
-    CMD("debug", cmd_debug, -2, CMD_ADMIN, "admin noscript loading stale", "@admin @slow @dangerous", SRV, "1.0.0",
+    CMD("debug", cmd_debug, -2, CMD_ADMIN | CMD_PROTECTED, "admin noscript loading stale", "@admin @slow @dangerous", SRV, "1.0.0",
         "A container for debugging commands (LOG, SLEEP).", "Depends on subcommand.", args_debug, NULL),
     CMD("discard", cmd_discard, 1, CMD_NO_MULTI, "noscript loading stale fast allow_busy", "@fast @transaction", "transactions", "2.0.0",
         "Discards a transaction.", "O(N), when N is the number of queued commands", NULL, NULL),
@@ -573,6 +574,14 @@ static void reject(client *c) {
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
 }
 
+/* enable-debug-command: yes, or local and the peer is on this machine (a
+ * unix socket or a loopback address), as Redis decides. */
+static bool protected_allowed(const client *c) {
+    if (cfg.enable_debug_command == CONFIG_PROTECTED_YES) return true;
+    if (cfg.enable_debug_command != CONFIG_PROTECTED_LOCAL) return false;
+    return (c->flags & CLIENT_UNIX_SOCKET) || net_is_local_peer(c->fd);
+}
+
 static bool arity_ok(const command *cmd, int argc) {
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
@@ -601,6 +610,14 @@ void commands_dispatch(client *c, int argc, slice *argv) {
     command_stats *st = stats_of(run);
     if (!arity_ok(run, argc)) {
         commands_reply_arity(c, run->name);
+        st->rejected_calls++;
+        reject(c);
+        return;
+    }
+    if ((run->flags & CMD_PROTECTED) && !protected_allowed(c)) {
+        client_add_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                            "you can run it from a local connection, otherwise you need to set this option in the "
+                            "configuration file, and then restart the server.");
         st->rejected_calls++;
         reject(c);
         return;

@@ -82,6 +82,7 @@ static const config_def core_defs[] = {
     STR_DEF("aclfile", CONFIG_F_IMMUTABLE, aclfile, ""),
     DEF("acllog-max-len", CONFIG_T_INT, CONFIG_S_LL, 0, "128", 0, LLONG_MAX, NULL, acllog_max_len),
     ENUM_DEF("enable-protected-configs", CONFIG_F_IMMUTABLE, enable_protected_configs, "no", protected_names),
+    ENUM_DEF("enable-debug-command", CONFIG_F_IMMUTABLE, enable_debug_command, "no", protected_names),
     /* Limits */
     DEF("maxclients", CONFIG_T_INT, CONFIG_S_UINT, 0, "10000", 1, UINT_MAX, NULL, maxclients),
     MEM_DEF("proto-max-bulk-len", 0, proto_max_bulk_len, "512mb", 1024 * 1024),
