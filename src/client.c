@@ -19,6 +19,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -165,15 +166,48 @@ static void accept_one(int fd, bool unix_socket) {
     log_verbose("Accepted %s", c->addr);
 }
 
+/* Out of descriptors, the pending connection would stay in the backlog and
+ * the listener readable forever: a busy loop. One spare descriptor is kept
+ * open for this; it is given up to accept the connection, which gets the
+ * max-clients error and is closed, then taken back. */
+static int spare_fd = -1;
+
+static void take_spare(void) {
+    if (spare_fd == -1) spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void refuse_with_spare(int lfd) {
+    char err[NET_ERR_LEN];
+    if (spare_fd == -1) return;
+    close(spare_fd);
+    spare_fd = -1;
+    int fd = net_accept(err, lfd);
+    if (fd != -1) {
+        M.stats.rejected_connections++;
+        refuse(fd, err_max_clients);
+    }
+    take_spare();
+}
+
 static void accept_loop(int lfd, bool unix_socket) {
     char err[NET_ERR_LEN];
+    take_spare();
     /* Bounded like Redis (MAX_ACCEPTS_PER_CALL) so a connection storm
      * cannot starve the clients already connected. */
     for (int i = 0; i < 1000; i++) {
         int fd = net_accept(err, lfd);
         if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno == EMFILE || errno == ENFILE) {
+                static long long last_logged_ms;
+                long long now = util_time_ms();
+                if (now - last_logged_ms >= 1000) {
+                    log_warning("Accepting client connection: %s", err);
+                    last_logged_ms = now;
+                }
+                refuse_with_spare(lfd);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 log_verbose("Accepting client connection: %s", err);
+            }
             return;
         }
         accept_one(fd, unix_socket);
@@ -313,6 +347,8 @@ static void free_closing(void) {
 }
 
 void client_free_all(void) {
+    if (spare_fd != -1) close(spare_fd);
+    spare_fd = -1;
     while (M.head) {
         client *c = M.head;
         if (c->state != CLIENT_CLOSE_ASAP) client_set_state(c, CLIENT_CLOSE_ASAP);

@@ -318,3 +318,80 @@ start_server {tags {limits external:skip} overrides {
         assert_server_clean
     }
 }
+
+# Out of file descriptors (the limit lowered under a running server with
+# prlimit). Redis keeps the connection in the backlog and spins on accept;
+# we give up a spare descriptor to accept it, refuse it with the max-clients
+# error and close it, so the loop does not spin and the others are served.
+start_server {tags {limits external:skip ours}} {
+    proc limit_server_ticks {pid} {
+        set stat [read_file_bytes /proc/$pid/stat]
+        set fields [split [string range $stat [expr {[string last ")" $stat] + 2}] end] " "]
+        return [expr {[lindex $fields 11] + [lindex $fields 12]}]
+    }
+
+    test "Out of file descriptors: new connections refused cleanly, no busy loop, accepted again later" {
+        set pid [srv pid]
+        set held {}
+        for {set i 0} {$i < 8} {incr i} {
+            set c [redis_client]
+            assert_equal PONG [$c ping]
+            lappend held $c
+        }
+        set open [llength [glob -nocomplain /proc/$pid/fd/*]]
+        set before_rejected [info_field [r info stats] rejected_connections]
+        exec prlimit --pid $pid --nofile=$open:$open
+        # Gaps in the descriptor numbers may admit a few more; after that,
+        # every new connection is refused.
+        set refused 0
+        set admitted {}
+        for {set i 0} {$i < 40 && $refused < 5} {incr i} {
+            set fd [raw_connect]
+            raw_send $fd "PING\r\n"
+            set reply [raw_read $fd 7 5000]
+            if {$reply eq "+PONG\r\n"} {
+                assert_equal 0 $refused "admitted after a refusal"
+                lappend admitted $fd
+                continue
+            }
+            append reply [raw_read $fd 29 5000]
+            assert_equal "-ERR max number of clients reached\r\n" $reply
+            raw_read_eof $fd 5000
+            raw_close $fd
+            incr refused
+        }
+        assert_equal 5 $refused
+        # A listener left readable would burn a whole CPU: 100 ticks a second.
+        set t0 [limit_server_ticks $pid]
+        set fd [raw_connect]
+        raw_send $fd "PING\r\n"
+        assert_equal "-ERR max number of clients reached\r\n" [raw_read $fd 36 5000]
+        after 500
+        set used [expr {[limit_server_ticks $pid] - $t0}]
+        assert {$used < 20} "server used $used ticks in 0.5 s while out of descriptors"
+        raw_close $fd
+        foreach fd $admitted {raw_close $fd}
+        assert_equal PONG [[lindex $held 0] ping]
+        assert_morethan_equal [expr {[info_field [r info stats] rejected_connections] - $before_rejected}] $refused
+        # Free descriptors: new connections are served again.
+        foreach c [lrange $held 1 end] {$c close}
+        wait_for_condition 100 20 {[llength [glob -nocomplain /proc/$pid/fd/*]] < $open - 3} else {
+            fail "the server did not close the released connections"
+        }
+        set c [redis_client]
+        assert_equal PONG [$c ping]
+        $c close
+        [lindex $held 0] close
+    }
+}
+
+start_server {tags {limits external:skip}} {
+    test "CONFIG SET maxclients past what the fd limit allows is refused, as in Redis" {
+        set pid [srv pid]
+        exec prlimit --pid $pid --nofile=200:200
+        assert_error {*The operating system is not able to handle the specified number of clients, try with 168*} \
+            {r config set maxclients 1000}
+        assert_equal OK [r config set maxclients 100]
+        assert_equal {maxclients 100} [r config get maxclients]
+    }
+}
