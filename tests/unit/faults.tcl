@@ -344,20 +344,26 @@ start_server {tags {faults}} {
 # ---------------------------------------------------------------------------
 
 # Publishes to CHANNEL from a raw connection and, until the reply is in
-# (and for a few more round trips), measures PING round trips on the default
-# client. Returns {reply worst_us pings}.
+# (and for a few more round trips), measures PING round trips on a client
+# that waits as long as it takes. Returns {reply worst_us pings}.
 proc faults_publish_stall {channel} {
+    set pinger [redis_client]
+    $pinger timeout 120000
     set pub [raw_connect]
+    # Written out before the first PING, so Tcl's own background writing
+    # is not counted as a stall.
+    fconfigure $pub -blocking 1
     raw_send $pub [::redis::encode [list PUBLISH $channel x]]
+    fconfigure $pub -blocking 0
     set reply ""
     set worst 0
     set pings 0
     set after_reply 0
-    set deadline [expr {[clock milliseconds] + 60000}]
+    set deadline [expr {[clock milliseconds] + 120000}]
     while {$after_reply < 5} {
-        if {[clock milliseconds] > $deadline} {fail "no PUBLISH reply within 60 s"}
+        if {[clock milliseconds] > $deadline} {fail "no PUBLISH reply within 120 s"}
         set t0 [clock microseconds]
-        assert_equal PONG [r ping]
+        assert_equal PONG [$pinger ping]
         set dt [expr {[clock microseconds] - $t0}]
         if {$dt > $worst} {set worst $dt}
         incr pings
@@ -365,6 +371,7 @@ proc faults_publish_stall {channel} {
         if {[string match "*\r\n" $reply]} {incr after_reply}
     }
     raw_close $pub
+    $pinger close
     return [list $reply $worst $pings]
 }
 
@@ -410,13 +417,16 @@ start_server {tags {faults glob}} {
     } {ours}
 
     # Issue 5, open: patterns that the prefix/suffix index cannot rule out
-    # are each run over the whole 1 MiB channel, about 2-4 s for the 1000
+    # are each run over the whole channel: one PUBLISH takes about 3.5 s
+    # (1 MiB) and 1.6 s (256 KiB) here, 9 s and 4.5 s under ASan
     # (src/pubsub.c deliver_index, src/glob.c match). These fail until the
-    # server bounds that work; the ids say which shape.
-    foreach {id patfmt channel} [list \
-            prefix-a-star-digits {a*a*a*a*a*a*%d*b} [string repeat a [expr {1 << 20}]] \
-            question-marks {*?a*?a*?a*?a*?a*?b%d} [string repeat a [expr {1 << 20}]]] {
-        test "Issue 5 (open): 1000 patterns of shape $id on a 1 MiB channel: PING stalls stay under 50 ms" {
+    # server bounds that work; the ids say which shape. The second channel
+    # is shorter only to keep make test short while it fails.
+    foreach {id patfmt size} {
+            prefix-a-star-digits {a*a*a*a*a*a*%d*b} 1048576
+            question-marks {*?a*?a*?a*?a*?a*?b%d} 262144} {
+        set channel [string repeat a $size]
+        test "Issue 5 (open): 1000 patterns of shape $id on a [expr {$size >> 10}] KiB channel: PING stalls stay under 50 ms" {
             set patterns {}
             for {set i 0} {$i < 1000} {incr i} {lappend patterns [format $patfmt $i]}
             set sub [faults_psubscribe_all $patterns]
@@ -521,9 +531,21 @@ tags {faults external:skip} {
             set c0 [redis_client 127.0.0.1 $port]
             set sub [redis_deferring_client 127.0.0.1 $port]
             subscribe $sub {f8.chan}
-            # Room for four more descriptors, far below maxclients 10000.
-            set open [llength [glob -nocomplain -directory /proc/$pid/fd *]]
-            faults_run setfd $pid [expr {$open + 4}]
+            # Room for four more descriptors, far below maxclients 10000,
+            # counted once the start-up probe connection is gone.
+            wait_for_condition 200 10 {
+                [info_field [$c0 info clients] connected_clients] == 2
+            } else {
+                fail "start-up probe connection still counted"
+            }
+            # The limit is on descriptor numbers, and inherited ones may
+            # leave holes: stop just above the fourth free number.
+            set used [lmap f [glob -nocomplain -directory /proc/$pid/fd *] {file tail $f}]
+            set free 0
+            for {set fdno 0} {$free < 4} {incr fdno} {
+                if {$fdno ni $used} {incr free}
+            }
+            faults_run setfd $pid $fdno
             set clients {}
             for {set i 0} {$i < 4} {incr i} {
                 set c [redis_client 127.0.0.1 $port]
