@@ -280,6 +280,46 @@ start_server {tags {faults}} {
         faults_wait_baseline
     } {ours external:skip}
 
+    # limits.tcl covers the pubsub class (hard and soft) and the normal
+    # class's hard limit; this is the normal class's soft limit.
+    test "A client over the normal soft limit for longer than 1 s is closed" {
+        set old [lindex [r config get client-output-buffer-limit] 1]
+        assert_equal OK [r config set client-output-buffer-limit "normal 0 256kb 1"]
+        try {
+            set fd [raw_connect]
+            raw_send $fd "CLIENT ID\r\n"
+            regexp {^:([0-9]+)\r\n} [raw_read $fd [string length ":[r client id]\r\n"]] -> id
+            set echo [::redis::encode [list ECHO [string repeat n 65536]]]
+            # Until the server holds more than the soft limit for it (the
+            # kernel's socket buffers take the first few MB).
+            set over 0
+            for {set i 0} {$i < 400 && !$over} {incr i} {
+                catch {raw_send $fd $echo}
+                set line [r client list id $id]
+                if {$line eq ""} {fail "closed before going over the soft limit"}
+                # Output sits in obl (the reply buffer) and omem (the list);
+                # ours lets the buffer grow past Redis's 16 KiB.
+                regexp {obl=([0-9]+)} $line -> obl
+                regexp {omem=([0-9]+)} $line -> omem
+                set over [expr {$obl + $omem > 300000}]
+            }
+            assert $over "output never went over the soft limit"
+            set start [clock milliseconds]
+            # Small commands keep it over the limit; it goes once it has been
+            # over for more than a second.
+            wait_for_condition 100 50 {
+                [catch {raw_send $fd "PING\r\n"}] >= 0 && [r client list id $id] eq ""
+            } else {
+                fail "client over the normal soft limit still connected: [r client list id $id]"
+            }
+            assert_morethan_equal [expr {[clock milliseconds] - $start}] 900
+            assert_equal PONG [r ping]
+        } finally {
+            r config set client-output-buffer-limit $old
+        }
+        faults_wait_baseline
+    }
+
     test "5000 connections opened and closed in 3 rounds; a subscriber keeps receiving" {
         set sub [pubsub_client]
         subscribe $sub {f5.chan}
