@@ -47,6 +47,13 @@ proc faults_line {ch {timeout_ms 20000}} {
     return $line
 }
 
+# One reply line (up to CRLF) from a raw socket.
+proc faults_raw_line {fd} {
+    set line ""
+    while {[string range $line end-1 end] ne "\r\n"} {append line [raw_read $fd 1]}
+    return $line
+}
+
 proc faults_say {ch line} {
     puts $ch $line
     flush $ch
@@ -288,7 +295,8 @@ start_server {tags {faults}} {
         try {
             set fd [raw_connect]
             raw_send $fd "CLIENT ID\r\n"
-            regexp {^:([0-9]+)\r\n} [raw_read $fd [string length ":[r client id]\r\n"]] -> id
+            set line [faults_raw_line $fd]
+            if {![regexp {^:([0-9]+)\r\n$} $line -> id]} {fail "CLIENT ID replied [show $line]"}
             set echo [::redis::encode [list ECHO [string repeat n 65536]]]
             # Until the server holds more than the soft limit for it (the
             # kernel's socket buffers take the first few MB).
