@@ -1045,8 +1045,34 @@ static void rewrite_generate(const config_def *d, rewrite_gen *g) {
     value_free(&def);
 }
 
-/* Builds the new file text from the old one (possibly empty). */
-static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, buf *out) {
+static config_users_fn *users_writer;
+
+void config_set_users_writer(config_users_fn *fn) {
+    users_writer = fn;
+}
+
+/* The `user` lines to write, one after another ('\n'-terminated), and how
+ * far rewrite_build has used them. */
+typedef struct rewrite_users {
+    buf text;
+    size_t used;                /* bytes of text already placed */
+} rewrite_users;
+
+/* Places the next user line at out, if any is left; true if it did. */
+static bool users_next(rewrite_users *u, buf *out) {
+    if (u->used >= u->text.len) return false;
+    const char *start = u->text.data + u->used;
+    const char *nl = memchr(start, '\n', u->text.len - u->used);
+    size_t n = nl ? (size_t)(nl - start) : u->text.len - u->used;
+    buf_append(out, start, n);
+    u->used += n + (nl != NULL);
+    return true;
+}
+
+/* Builds the new file text from the old one (possibly empty). Old `user`
+ * lines give their places to the current users, in order; users left over
+ * go after the signature, as for directives. */
+static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, rewrite_users *users, buf *out) {
     bool has_tail = false;
     const char *p = old, *end = old + old_len;
     while (p < end) {
@@ -1059,10 +1085,15 @@ static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, bu
             has_tail = true;
         config_line l = {0};
         int idx = -1;
-        if (ls < le && *ls != '#' && config_split_line(ls, (size_t)(le - ls), &l) == 0 && l.argc > 0)
+        bool user_line = false;
+        if (ls < le && *ls != '#' && config_split_line(ls, (size_t)(le - ls), &l) == 0 && l.argc > 0) {
             idx = def_lookup(l.argv[0], strlen(l.argv[0]), NULL);
+            user_line = users && !strcasecmp(l.argv[0], "user");
+        }
         config_line_free(&l);
-        if (idx == -1) {
+        if (user_line) {
+            users_next(users, out); /* none left: the old line becomes blank */
+        } else if (idx == -1) {
             buf_append(out, raw, (size_t)(le - raw));
         } else {
             rewrite_gen *g = &gens[idx];
@@ -1086,6 +1117,15 @@ static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, bu
             buf_append(out, g->lines[k].data, g->lines[k].len);
             buf_append_char(out, '\n');
         }
+    }
+    while (users && users->used < users->text.len) {
+        if (!has_tail) {
+            if (out->len && !(out->len >= 2 && out->data[out->len - 2] == '\n')) buf_append_char(out, '\n');
+            buf_append_str(out, REWRITE_SIGNATURE "\n");
+            has_tail = true;
+        }
+        users_next(users, out);
+        buf_append_char(out, '\n');
     }
 }
 
@@ -1139,7 +1179,12 @@ int config_rewrite(char *err, size_t errlen) {
     }
     rewrite_gen *gens = mem_calloc(sizeof(rewrite_gen) * defs_count());
     for (size_t i = 0; i < defs_count(); i++) rewrite_generate(def_at(i), &gens[i]);
-    rewrite_build(old.data ? old.data : "", old.len, gens, &out);
+    /* With an aclfile the users live there (ACL SAVE), not here. */
+    rewrite_users users = {0};
+    bool with_users = users_writer && !(cfg.aclfile && cfg.aclfile[0]);
+    if (with_users) users_writer(&users.text);
+    rewrite_build(old.data ? old.data : "", old.len, gens, with_users ? &users : NULL, &out);
+    buf_free(&users.text);
     int rc = write_atomically(file_path, &out);
     if (rc == -1) snprintf(err, errlen, "ERR Rewriting config file: %s", strerror(errno));
     for (size_t i = 0; i < defs_count(); i++)

@@ -143,6 +143,12 @@ int config_set_apply_hook(const char *name, config_apply_fn *fn);
 /* True for directives whose values must not be logged (requirepass...). */
 bool config_is_sensitive(const char *name, size_t name_len);
 
+/* CONFIG REWRITE writes the ACL users as `user` lines (when there is no
+ * aclfile), as Redis does; fn appends them to out, one per line, each
+ * ending in '\n'. Set by the ACL layer, which config.c must not know. */
+typedef void config_users_fn(struct buf *out);
+void config_set_users_writer(config_users_fn *fn);
+
 /* CONFIG REWRITE: rewrites the file loaded at start-up in place of itself
  * (temp file + rename, mode kept). Lines of directives we know are updated
  * where they stand (extra occurrences blanked), others are kept verbatim,
