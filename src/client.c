@@ -15,7 +15,12 @@
  * pending list and client_before_sleep() writes them all before the loop
  * sleeps; EV_WRITABLE is armed only when the kernel buffer is full.
  * A client is never freed in the middle of a callback chain: it is marked
- * CLIENT_CLOSE_ASAP and freed in client_before_sleep(). */
+ * CLIENT_CLOSE_ASAP and freed in client_before_sleep().
+ *
+ * TLS clients (c->tls set) differ only at the socket: conn_read() and
+ * conn_writev() go through tls.c, a handshake runs before the first read,
+ * and OpenSSL may need the other socket event than the one a call was made
+ * for. Plain sockets pay one branch. */
 #include "client.h"
 
 #include <errno.h>
@@ -34,6 +39,7 @@
 #include "log.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "tls.h"
 
 #define CLIENT_READ_LEN (16 * 1024)          /* bytes per read(), Redis's size */
 #define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
@@ -86,10 +92,27 @@ static struct {
 } M;
 
 static void on_readable(ev_loop *loop, int fd, void *data, int mask);
+static void tls_accept_step(client *c);
 static void on_writable(ev_loop *loop, int fd, void *data, int mask);
 static void process_input(client *c);
 static void client_free(client *c);
 static size_t pending_bytes(const client *c);
+
+/* The socket seam: read(2) and writev(2), or their TLS equivalents. */
+static inline ssize_t conn_read(client *c, void *p, size_t len) {
+    if (c->tls) return tls_read(c->tls, p, len);
+    return read(c->fd, p, len);
+}
+
+static inline ssize_t conn_writev(client *c, const struct iovec *iov, int cnt) {
+    if (c->tls) return tls_writev(c->tls, iov, cnt);
+    return writev(c->fd, iov, cnt);
+}
+
+/* Why the last conn_read/conn_writev failed. */
+static const char *conn_strerror(const client *c) {
+    return c->tls ? tls_last_error(c->tls) : strerror(errno);
+}
 
 void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
     M.loop = loop;
@@ -102,20 +125,29 @@ void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch)
  * Accepting connections
  * The checks Redis makes before a client may speak: maxclients and
  * protected mode. Both reply with one line written straight to the socket
- * and close it; neither creates a client.
+ * and close it; neither creates a client. On the TLS port nothing can be
+ * said before the handshake: past maxclients the socket is just closed,
+ * and protected mode is checked once the handshake is done (as Redis).
  * ------------------------------------------------------------------------ */
 
 static void refuse(int fd, const char *msg) {
     /* Best effort: the socket is fresh, so a short line always fits. */
-    ssize_t n = write(fd, msg, strlen(msg));
-    (void)n;
+    if (msg) {
+        ssize_t n = write(fd, msg, strlen(msg));
+        (void)n;
+    }
     close(fd);
 }
 
-static client *client_new(int fd, bool unix_socket) {
+static bool protected_refuses(int fd) {
+    return cfg.protected_mode && acl_default_is_nopass() && !net_is_local_peer(fd);
+}
+
+static client *client_new(int fd, bool unix_socket, tls_conn *tls) {
     client *c = mem_calloc(sizeof(*c));
     c->id = M.next_id++;
     c->fd = fd;
+    c->tls = tls;
     c->resp = 2;
     c->state = CLIENT_ACTIVE;
     c->authenticated = acl_default_is_open();
@@ -139,35 +171,36 @@ static client *client_new(int fd, bool unix_socket) {
     return c;
 }
 
-static void accept_one(int fd, bool unix_socket) {
+static void accept_one(int fd, bool unix_socket, bool tls) {
     char err[NET_ERR_LEN];
     if (M.stats.connected >= (long long)cfg.maxclients) {
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, tls ? NULL : err_max_clients);
         return;
     }
     if (!unix_socket) {
         net_set_nodelay(err, fd, true);
         if (cfg.tcp_keepalive > 0) net_set_keepalive(err, fd, cfg.tcp_keepalive);
-        if (cfg.protected_mode && acl_default_is_nopass() &&
-            !net_is_local_peer(fd)) {
+        if (!tls && protected_refuses(fd)) {
             M.stats.rejected_connections++;
             refuse(fd, err_protected);
             return;
         }
     }
-    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
-        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+    tls_conn *t = tls ? tls_conn_new(fd) : NULL;
+    if ((tls && !t) || ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
+        if (!tls || t) log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+        tls_conn_free(t);
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, tls ? NULL : err_max_clients);
         return;
     }
-    client *c = client_new(fd, unix_socket);
+    client *c = client_new(fd, unix_socket, t);
     ev_add_fd(M.loop, fd, EV_READABLE, on_readable, c);
     log_verbose("Accepted %s", c->addr);
 }
 
-static void accept_loop(int lfd, bool unix_socket) {
+static void accept_loop(int lfd, bool unix_socket, bool tls) {
     char err[NET_ERR_LEN];
     /* Bounded like Redis (MAX_ACCEPTS_PER_CALL) so a connection storm
      * cannot starve the clients already connected. */
@@ -178,18 +211,59 @@ static void accept_loop(int lfd, bool unix_socket) {
                 log_verbose("Accepting client connection: %s", err);
             return;
         }
-        accept_one(fd, unix_socket);
+        accept_one(fd, unix_socket, tls);
     }
 }
 
 void client_on_accept(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)data, (void)mask;
-    accept_loop(fd, false);
+    accept_loop(fd, false, false);
 }
 
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)data, (void)mask;
-    accept_loop(fd, true);
+    accept_loop(fd, true, false);
+}
+
+void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)data, (void)mask;
+    accept_loop(fd, false, true);
+}
+
+/* ------------------------------------------------------------------------
+ * TLS handshake
+ * A TLS client exists from accept on (it counts for maxclients and shows in
+ * CLIENT LIST, as in Redis) but reads no command until the handshake is
+ * done. Each step waits for the one socket event OpenSSL asked for.
+ * ------------------------------------------------------------------------ */
+
+static void arm_write(client *c, bool on) {
+    if (on == !!(c->flags & CLIENT_WRITE_ARMED)) return;
+    if (on) ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
+    else ev_del_fd(M.loop, c->fd, EV_WRITABLE);
+    c->flags ^= CLIENT_WRITE_ARMED;
+}
+
+static void tls_accept_step(client *c) {
+    char err[TLS_ERR_LEN];
+    int rc = tls_handshake(c->tls, err, sizeof(err));
+    if (rc == TLS_FAILED) {
+        log_warning("Error accepting a client connection: %s (addr=%s)", err, c->addr);
+        client_close_async(c);
+        return;
+    }
+    arm_write(c, rc == TLS_WANT_WRITE);
+    if (rc != TLS_DONE) return;
+    if (protected_refuses(c->fd)) {
+        struct iovec iov = {(void *)err_protected, strlen(err_protected)};
+        ssize_t n = conn_writev(c, &iov, 1); /* best effort, as for plain sockets */
+        (void)n;
+        M.stats.rejected_connections++;
+        client_close_async(c);
+        return;
+    }
+    /* A command may have come with the last handshake message. */
+    on_readable(M.loop, c->fd, c, EV_READABLE);
 }
 
 /* ------------------------------------------------------------------------
@@ -262,6 +336,7 @@ static void client_free(client *c) {
         else pubsub_sub_release(M.ps, &c->subs);
     }
     ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
+    tls_conn_free(c->tls);
     close(c->fd);
     out_free_all(c);
     buf_free(&c->qbuf);
@@ -346,18 +421,22 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)mask;
     client *c = data;
     if (c->state != CLIENT_ACTIVE) return;
+    if (c->tls && !tls_handshake_done(c->tls)) {
+        tls_accept_step(c);
+        return;
+    }
     size_t bulk_left = resp_parser_wanted(&c->parser);
     ssize_t n;
     if (bulk_left > CLIENT_READ_LEN) {
         /* A big bulk: read it straight into place, in as few calls as
          * possible. */
         buf_reserve(&c->qbuf, bulk_left);
-        n = read(fd, c->qbuf.data + c->qbuf.len, bulk_left);
+        n = conn_read(c, c->qbuf.data + c->qbuf.len, bulk_left);
     } else {
         /* Read into a shared buffer and keep only what arrived: a client
          * that sends a few small commands never owns a 16 KB buffer. */
         static char scratch[CLIENT_READ_LEN];
-        n = read(fd, scratch, sizeof(scratch));
+        n = conn_read(c, scratch, sizeof(scratch));
         if (n > 0) {
             buf_reserve(&c->qbuf, (size_t)n);
             memcpy(c->qbuf.data + c->qbuf.len, scratch, (size_t)n);
@@ -369,8 +448,11 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         return;
     }
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        log_verbose("Reading from client: %s", strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
+            return;
+        }
+        log_verbose("Reading from client: %s", conn_strerror(c));
         client_close_async(c);
         return;
     }
@@ -385,6 +467,9 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         return;
     }
     process_input(c);
+    /* Bytes OpenSSL already decrypted will not wake epoll: read them now.
+     * At most a record is left, so this recursion is shallow. */
+    if (c->tls && tls_pending(c->tls) > 0 && !(c->flags & CLIENT_READ_PAUSED)) on_readable(loop, fd, c, mask);
 }
 
 static void protocol_error(client *c) {
@@ -643,11 +728,11 @@ static int write_some(client *c) {
             cnt++;
         }
         if (cnt == 0) break;
-        ssize_t w = writev(c->fd, iov, cnt);
+        ssize_t w = conn_writev(c, iov, cnt);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            log_verbose("Error writing to client: %s", strerror(errno));
+            log_verbose("Error writing to client: %s", conn_strerror(c));
             client_close_async(c);
             return -1;
         }
@@ -665,7 +750,7 @@ static bool has_output(const client *c) {
 /* After a write: arm or disarm EV_WRITABLE, resume reading, finish closing. */
 static void after_write(client *c) {
     if (c->state == CLIENT_CLOSE_ASAP) return;
-    if (has_output(c)) {
+    if (has_output(c) || (c->tls && tls_read_needs_write(c->tls))) {
         if (!(c->flags & CLIENT_WRITE_ARMED)) {
             ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
             c->flags |= CLIENT_WRITE_ARMED;
@@ -686,6 +771,7 @@ static void after_write(client *c) {
         if (c->state == CLIENT_ACTIVE) {
             ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
             process_input(c);
+            if (c->tls && tls_pending(c->tls) > 0) on_readable(M.loop, c->fd, c, EV_READABLE);
             if (has_output(c)) mark_pending(c);
         }
     }
@@ -695,6 +781,14 @@ static void on_writable(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)fd, (void)mask;
     client *c = data;
     if (c->state == CLIENT_CLOSE_ASAP) return;
+    if (c->tls && !tls_handshake_done(c->tls)) {
+        tls_accept_step(c);
+        return;
+    }
+    if (c->tls && tls_read_needs_write(c->tls)) {
+        on_readable(loop, fd, c, EV_READABLE);
+        if (c->state == CLIENT_CLOSE_ASAP) return;
+    }
     if (write_some(c) == -1) return;
     after_write(c);
 }

@@ -18,6 +18,7 @@ typedef struct frame frame;
 typedef struct client client;
 typedef struct out_node out_node;
 typedef struct acl_user acl_user;
+typedef struct tls_conn tls_conn;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -51,6 +52,7 @@ typedef struct multi_cmd {
 struct client {
     uint64_t id;
     int fd;
+    tls_conn *tls;                /* owned: TLS state, NULL on a plain socket */
     client_state state;
     unsigned flags;
     int resp;                     /* protocol: 2 or 3 */
@@ -99,6 +101,8 @@ void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch)
 void client_on_accept(ev_loop *loop, int fd, void *data, int mask);
 /* Same for a unix-socket listener. */
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask);
+/* Same for a TLS listener: clients handshake before their first command. */
+void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask);
 
 /* Lifecycle. */
 void client_set_state(client *c, client_state state);

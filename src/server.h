@@ -16,6 +16,11 @@ typedef struct server_state {
     pubsub *ps;                             /* owned: the subscription registry */
     int tcp_fds[SERVER_MAX_LISTENERS];      /* listening sockets */
     int tcp_count;
+    int tls_fds[SERVER_MAX_LISTENERS];      /* TLS listening sockets */
+    int tls_count;
+    int tcp_port_open;                      /* port tcp_fds listen on, 0 if none */
+    int tls_port_open;                      /* port tls_fds listen on, 0 if none */
+    char *bind_open;                        /* owned: the bind list the listeners use */
     int unix_fd;                            /* -1 if none */
     long long cron_timer;
     long long cron_ticks;                   /* 100 ms ticks since start */
