@@ -104,11 +104,11 @@ static char *bind_string(void) {
     return s;
 }
 
-static void note_listening(void) {
-    server.tcp_port_open = server.tcp_count ? cfg.port : 0;
-    server.tls_port_open = server.tls_count ? cfg.tls_port : 0;
-    mem_free(server.bind_open);
-    server.bind_open = bind_string();
+/* Records what a set of listeners was opened for (port, bind list). */
+static void note_listening(int *port_open, char **bind_open, int port) {
+    *port_open = port;
+    mem_free(*bind_open);
+    *bind_open = bind_string();
 }
 
 static void watch_listeners(void) {
@@ -137,45 +137,48 @@ static int open_listeners(void) {
         }
     }
     watch_listeners();
-    note_listening();
+    note_listening(&server.tcp_port_open, &server.tcp_bind_open, cfg.port);
+    note_listening(&server.tls_port_open, &server.tls_bind_open, cfg.tls_port);
     return 0;
 }
 
-/* Replaces the listeners in fds with new ones on port: the new ones are
+/* Replaces the listeners in fds with new ones on port, unless neither the
+ * port nor the bind list changed since they were opened. The new ones are
  * opened first, so a failure leaves the old ones serving. */
-static int reopen(int port, const char *kind, int *fds, int *count, ev_fd_fn *on_accept) {
+static int relisten(int port, const char *kind, int *fds, int *count, ev_fd_fn *on_accept, int *port_open,
+                    char **bind_open) {
+    char *binds = bind_string();
+    bool same = port == *port_open && !strcmp(binds, *bind_open ? *bind_open : "");
+    mem_free(binds);
+    if (same) return 0;
     int nfds[SERVER_MAX_LISTENERS], ncount;
     if (open_tcp_listeners(port, kind, nfds, &ncount) == -1) return -1;
     close_fds(fds, count);
     memcpy(fds, nfds, sizeof(int) * (size_t)ncount);
     *count = ncount;
     for (int i = 0; i < ncount; i++) ev_add_fd(server.loop, fds[i], EV_READABLE, on_accept, NULL);
+    note_listening(port_open, bind_open, port);
     return 0;
 }
 
 /* CONFIG SET port / tls-port / bind (one hook: it runs once however many
- * of them change): reopens the listeners whose port or addresses changed. */
+ * of them change, and again to restore them if the CONFIG SET fails). */
 static int apply_listen(const char *name, char *err, size_t errlen) {
     (void)name;
-    char *binds = bind_string();
-    bool bind_changed = strcmp(binds, server.bind_open ? server.bind_open : "") != 0;
-    mem_free(binds);
-    if ((bind_changed || cfg.port != server.tcp_port_open) &&
-        reopen(cfg.port, "tcp", server.tcp_fds, &server.tcp_count, client_on_accept) == -1) {
+    if (relisten(cfg.port, "tcp", server.tcp_fds, &server.tcp_count, client_on_accept, &server.tcp_port_open,
+                 &server.tcp_bind_open) == -1) {
         snprintf(err, errlen, "Unable to listen on this port");
         return -1;
     }
-    if (bind_changed || cfg.tls_port != server.tls_port_open) {
-        if (cfg.tls_port && !tls_is_configured() && tls_configure() == -1) {
-            snprintf(err, errlen, "Unable to update TLS configuration. Check server logs.");
-            return -1;
-        }
-        if (reopen(cfg.tls_port, "tls", server.tls_fds, &server.tls_count, client_on_accept_tls) == -1) {
-            snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
-            return -1;
-        }
+    if (cfg.tls_port && !tls_is_configured() && tls_configure() == -1) {
+        snprintf(err, errlen, "Unable to update TLS configuration. Check server logs.");
+        return -1;
     }
-    note_listening();
+    if (relisten(cfg.tls_port, "tls", server.tls_fds, &server.tls_count, client_on_accept_tls,
+                 &server.tls_port_open, &server.tls_bind_open) == -1) {
+        snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
+        return -1;
+    }
     return 0;
 }
 
@@ -334,7 +337,8 @@ static void shutdown_and_free(void) {
     close_listeners();
     client_free_all();
     tls_free();
-    mem_free(server.bind_open);
+    mem_free(server.tcp_bind_open);
+    mem_free(server.tls_bind_open);
     if (server.pidfile_written) {
         log_notice("Removing the pid file.");
         unlink(cfg.pidfile);

@@ -246,6 +246,24 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
         assert_equal PONG [tls_r $tport ping]
     }
 
+    test "TLS: a CONFIG SET of port and a busy tls-port fails and leaves both listeners" {
+        set new [find_available_port]
+        set busy [find_available_port]
+        set holder [socket -server tls_never_called -myaddr 127.0.0.1 $busy]
+        try {
+            assert_error "*Unable to listen on this port*" {r config set port $new tls-port $busy}
+        } finally {
+            close $holder
+        }
+        assert_equal [srv port] [lindex [r config get port] 1]
+        assert_equal $tport [lindex [r config get tls-port] 1]
+        set c [redis_client 127.0.0.1 [srv port]]
+        assert_equal PONG [$c ping]
+        $c close
+        assert_error "*" {redis_client 127.0.0.1 $new}
+        assert_equal PONG [tls_r $tport ping]
+    }
+
     test "The server is back to a clean state" {
         assert_server_clean
     }
