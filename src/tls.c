@@ -147,6 +147,7 @@ static void configure_sessions(SSL_CTX *c) {
     } else {
         /* No cache and no tickets: every connection does a full handshake. */
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
         SSL_CTX_set_num_tickets(c, 0);
     }
 }

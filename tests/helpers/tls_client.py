@@ -67,7 +67,7 @@ def pubsub(certdir, tls_port, plain_port):
     # and large messages keep being queued behind them.
     msgs = []
     for i in range(200):
-        msgs.append(b"%d:" % i + (big[: (i * 7919) % len(big)] if i % 20 == 0 else b"x" * (i % 600)))
+        msgs.append(b"%d:" % i + (big[: len(big) - i * 7919] if i % 20 == 0 else b"x" * (i % 600)))
     p = pub.pipeline(transaction=False)
     for m in msgs:
         p.publish("tls.n.backlog", m)

@@ -226,6 +226,24 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
         assert_equal 0 $status "s_client -tls1_2 after re-enabling it: $out"
     }
 
+    test "TLS: tls-session-caching yes resumes a TLSv1.2 session" {
+        assert_equal yes [lindex [r config get tls-session-caching] 1]
+        lassign [tls_s_client $tport -tls1_2 -reconnect] status out
+        assert_equal 0 $status $out
+        assert_match "*New, TLSv1.2*Reused, TLSv1.2*" $out
+    }
+
+    # Redis 7.0 answers a resumption attempt with an internal-error alert
+    # here (no session id context); we just do a full handshake.
+    test "TLS: tls-session-caching no makes every connection a full handshake" {
+        r config set tls-session-caching no
+        lassign [tls_s_client $tport -tls1_2 -reconnect] status out
+        r config set tls-session-caching yes
+        assert_equal 0 $status $out
+        assert_match "*New, TLSv1.2*" $out
+        assert_no_match "*Reused*" $out
+    } {ours}
+
     test "TLS: past maxclients a TLS connection is dropped and counted as rejected" {
         set before [info_field [r info stats] rejected_connections]
         r config set maxclients [connected_clients]
