@@ -10,6 +10,7 @@
 #   other-ca.crt            an unrelated CA: verifying with it must fail
 #   other-client.crt/.key   a client certificate signed by other-ca
 #   dh.pem                  DH parameters (ffdhe2048, no slow generation)
+#   ca-dir/                 ca.crt as an OpenSSL hashed directory (tls-ca-cert-dir)
 #
 # EC P-256 keys keep it fast. Needs the openssl command line tool.
 set -e
@@ -53,5 +54,8 @@ sign client ca "/O=redis-pubsub test/CN=client" client.ext
 sign other-client other-ca "/O=redis-pubsub test/CN=other client" client.ext
 ossl pkey -in server.key -aes256 -passout pass:secret -out server-pass.key
 ossl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out dh.pem
+mkdir -p ca-dir
+cp ca.crt ca-dir/
+ln -sf ca.crt "ca-dir/$(openssl x509 -hash -noout -in ca.crt).0"
 rm -f server.ext client.ext ca.srl other-ca.srl
 chmod 644 ./*.key

@@ -214,6 +214,26 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
         assert_equal PONG [tls_r $tport ping]
     }
 
+    test "TLS: tls-dh-params-file loads DH parameters; a missing file is an error" {
+        r config set tls-dh-params-file [tls_cert dh.pem]
+        assert_equal PONG [tls_r $tport ping]
+        assert_error "*Unable to update TLS configuration*" {r config set tls-dh-params-file /nonexistent/dh.pem}
+        assert_equal [tls_cert dh.pem] [lindex [r config get tls-dh-params-file] 1]
+        r config set tls-dh-params-file ""
+        assert_equal PONG [tls_r $tport ping]
+    }
+
+    test "TLS: tls-ca-cert-dir verifies client certificates from a hashed directory" {
+        set file [lindex [r config get tls-ca-cert-file] 1]
+        r config set tls-ca-cert-file "" tls-ca-cert-dir [tls_cert ca-dir]
+        assert_equal PONG [tls_r $tport ping]
+        assert_equal 1 [lindex [tls_cli $tport other ping] 0]
+        # With neither a file nor a directory, client certificates cannot be checked.
+        assert_error "*Unable to update TLS configuration*" {r config set tls-ca-cert-dir ""}
+        r config set tls-ca-cert-file $file tls-ca-cert-dir ""
+        assert_equal PONG [tls_r $tport ping]
+    }
+
     test "TLS: CONFIG SET tls-protocols TLSv1.3 refuses a TLSv1.2 client" {
         r config set tls-protocols TLSv1.3
         lassign [tls_s_client $tport -tls1_2] status out
