@@ -188,8 +188,14 @@ static void accept_one(int fd, bool unix_socket, bool tls) {
         }
     }
     tls_conn *t = tls ? tls_conn_new(fd) : NULL;
-    if ((tls && !t) || ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
-        if (!tls || t) log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+    if (tls && !t) {
+        log_warning("Error creating the TLS connection of a new client (fd %d)", fd);
+        M.stats.rejected_connections++;
+        refuse(fd, NULL);
+        return;
+    }
+    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
+        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
         tls_conn_free(t);
         M.stats.rejected_connections++;
         refuse(fd, tls ? NULL : err_max_clients);
