@@ -308,6 +308,41 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
 }
 
 # ---------------------------------------------------------------------
+# Protected mode on the TLS port (needs a non-loopback address)
+# ---------------------------------------------------------------------
+
+proc tls_external_ip {} {
+    if {[catch {exec hostname -I} ips]} {return ""}
+    foreach ip $ips {
+        if {[regexp {^\d+\.\d+\.\d+\.\d+$} $ip] && ![string match 127.* $ip]} {return $ip}
+    }
+    return ""
+}
+
+set ::tls_ip [tls_external_ip]
+set ::tls_port [find_available_port]
+if {$::tls_ip ne ""} {
+    start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port \
+        bind "127.0.0.1 $::tls_ip" protected-mode yes tls-auth-clients no]] {
+
+        test "TLS: protected mode refuses a non-loopback TLS client after the handshake, over TLS" {
+            set before [info_field [r info stats] rejected_connections]
+            set status [catch {
+                exec timeout 20 redis-cli -h $::tls_ip -p $::tls_port --tls --insecure ping 2>@1
+            } out]
+            assert_match "*DENIED Redis is running in protected mode*" $out
+            assert_equal [expr {$before + 1}] [info_field [r info stats] rejected_connections]
+            # Loopback clients are served.
+            assert_equal {0 PONG} [tls_cli $::tls_port none ping]
+        }
+
+        test "The server is back to a clean state" {
+            assert_server_clean
+        }
+    }
+}
+
+# ---------------------------------------------------------------------
 # Keys with a passphrase
 # ---------------------------------------------------------------------
 
