@@ -3,13 +3,13 @@
  *
  *   socket --read--> qbuf --resp_parse--> argv --dispatch--> handler
  *                                                               |
- *   socket <--writev-- [out_head: bytes | frame ref | ...] + reply <--+
+ *   socket <--writev-- [out_ring: frame ref | frame ref | ...] + reply <--+
  *
  * Replies are encoded into c->reply, a small buffer allocated on demand.
  * A published message is a shared frame: large ones are queued by reference
- * (one node per subscriber, no copy), small ones are copied into c->reply
- * because a memcpy is cheaper than a node. Order is kept by moving c->reply
- * into the queue before a frame reference is appended.
+ * (one pointer per subscriber in a ring, no copy), small ones are copied
+ * into c->reply because a memcpy is cheaper than a reference. Order is kept
+ * by turning c->reply into a frame of its own before a reference is queued.
  *
  * Nothing is written from inside a handler: clients with output go on the
  * pending list and client_before_sleep() writes them all before the loop
@@ -42,6 +42,7 @@
 #include "tls.h"
 
 #define CLIENT_READ_LEN (16 * 1024)          /* bytes per read(), Redis's size */
+#define CLIENT_READ_PASS_MAX (256 * 1024)    /* bytes read from one client per loop pass */
 #define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
 #define CLIENT_REPLY_KEEP 16384              /* reply buffer kept when idle, bytes */
 #define CLIENT_IOV_MAX 256
@@ -53,11 +54,8 @@
  * about 2 ms of work, so nobody else waits longer. */
 #define CLIENT_RELEASE_SLICE 4096
 
-struct out_node {
-    out_node *next;
-    frame *f;          /* owned reference, or NULL for a bytes node */
-    buf b;             /* bytes node contents */
-};
+#define CLIENT_RING_MIN 8                    /* first ring size, a power of two */
+#define CLIENT_RING_KEEP 64                  /* empty rings up to this stay */
 
 static const char *const err_max_clients = "-ERR max number of clients reached\r\n";
 static const char *const err_protected =
@@ -292,7 +290,7 @@ void client_set_state(client *c, client_state state) {
     } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
         /* Stop reading; the write path closes it once the output is out. */
         ev_del_fd(M.loop, c->fd, EV_READABLE);
-        if (c->out_head == NULL && c->reply.len == 0) client_set_state(c, CLIENT_CLOSE_ASAP);
+        if (c->out_count == 0 && c->reply.len == 0) client_set_state(c, CLIENT_CLOSE_ASAP);
     }
 }
 
@@ -300,17 +298,15 @@ void client_close_async(client *c) {
     client_set_state(c, CLIENT_CLOSE_ASAP);
 }
 
+static frame *ring_at(const client *c, uint32_t i) {
+    return c->out_ring[(c->out_first + i) & (c->out_cap - 1)];
+}
+
 static void out_free_all(client *c) {
-    out_node *n = c->out_head;
-    while (n) {
-        out_node *next = n->next;
-        frame_release(n->f);
-        buf_free(&n->b);
-        mem_free(n);
-        n = next;
-    }
-    c->out_head = c->out_tail = NULL;
-    c->out_nodes = 0;
+    for (uint32_t i = 0; i < c->out_count; i++) frame_release(ring_at(c, i));
+    mem_free(c->out_ring);
+    c->out_ring = NULL;
+    c->out_cap = c->out_first = c->out_count = 0;
     c->out_bytes = 0;
     c->out_sent = 0;
     buf_free(&c->reply);
@@ -423,48 +419,66 @@ static bool auth_required(const client *c) {
     return !c->authenticated && !acl_default_is_open();
 }
 
+/* One conn_read() of up to len bytes into c->qbuf. Small reads go through a
+ * shared buffer so that a client sending a few small commands never owns a
+ * 16 KB buffer; a big bulk is read straight into place. */
+static ssize_t read_some(client *c, size_t len) {
+    ssize_t n;
+    if (len > CLIENT_READ_LEN) {
+        buf_reserve(&c->qbuf, len);
+        do n = conn_read(c, c->qbuf.data + c->qbuf.len, len);
+        while (n < 0 && errno == EINTR);
+    } else {
+        static char scratch[CLIENT_READ_LEN];
+        do n = conn_read(c, scratch, len);
+        while (n < 0 && errno == EINTR);
+        if (n > 0) {
+            buf_reserve(&c->qbuf, (size_t)n);
+            memcpy(c->qbuf.data + c->qbuf.len, scratch, (size_t)n);
+        }
+    }
+    if (n > 0) c->qbuf.len += (size_t)n;
+    return n;
+}
+
 static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
-    (void)loop, (void)mask;
+    (void)loop, (void)fd, (void)mask;
     client *c = data;
     if (c->state != CLIENT_ACTIVE) return;
     if (c->tls && !tls_handshake_done(c->tls)) {
         tls_accept_step(c);
         return;
     }
-    size_t bulk_left = resp_parser_wanted(&c->parser);
+    /* Read until the socket is empty, up to CLIENT_READ_PASS_MAX: a
+     * pipelining publisher's whole window is handled in one loop pass, so
+     * each subscriber gets its messages in one writev instead of several.
+     * A short read means empty, except on TLS: SSL_read returns one record
+     * at a time, so TLS reads go on until EAGAIN. */
+    size_t total = 0;
     ssize_t n;
-    if (bulk_left > CLIENT_READ_LEN) {
-        /* A big bulk: read it straight into place, in as few calls as
-         * possible. */
-        buf_reserve(&c->qbuf, bulk_left);
-        n = conn_read(c, c->qbuf.data + c->qbuf.len, bulk_left);
-    } else {
-        /* Read into a shared buffer and keep only what arrived: a client
-         * that sends a few small commands never owns a 16 KB buffer. */
-        static char scratch[CLIENT_READ_LEN];
-        n = conn_read(c, scratch, sizeof(scratch));
-        if (n > 0) {
-            buf_reserve(&c->qbuf, (size_t)n);
-            memcpy(c->qbuf.data + c->qbuf.len, scratch, (size_t)n);
-        }
+    for (;;) {
+        size_t bulk_left = resp_parser_wanted(&c->parser);
+        size_t len = bulk_left > CLIENT_READ_LEN ? bulk_left : CLIENT_READ_LEN;
+        n = read_some(c, len);
+        if (n <= 0) break;
+        total += (size_t)n;
+        if (((size_t)n < len && !c->tls) || total >= CLIENT_READ_PASS_MAX ||
+            (long long)c->qbuf.len > cfg.client_query_buffer_limit)
+            break;
     }
-    if (n == 0) {
-        log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
-        client_close_async(c);
+    if (n < 0 && c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
+    if (total == 0) {
+        if (n == 0) {
+            log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+            client_close_async(c);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            log_verbose("Reading from client: %s", conn_strerror(c));
+            client_close_async(c);
+        }
         return;
     }
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-            if (c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
-            return;
-        }
-        log_verbose("Reading from client: %s", conn_strerror(c));
-        client_close_async(c);
-        return;
-    }
-    c->qbuf.len += (size_t)n;
     if (c->qbuf.len > c->qbuf_peak) c->qbuf_peak = c->qbuf.len;
-    M.stats.total_net_input_bytes += n;
+    M.stats.total_net_input_bytes += (long long)total;
     c->last_active_ms = util_time_ms();
     if ((long long)c->qbuf.len > cfg.client_query_buffer_limit) {
         log_warning("Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
@@ -472,7 +486,12 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         client_close_async(c);
         return;
     }
+    /* An end of file right after data is seen again on the next event, once
+     * the replies to that data have been written, as with one read a pass.
+     * Not on TLS: a close_notify may be all the socket had, so no event
+     * follows; the replies are flushed and the client closed instead. */
     process_input(c);
+    if (n == 0 && c->tls && c->state == CLIENT_ACTIVE) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
     /* Bytes OpenSSL already decrypted will not wake epoll: read them now.
      * At most a record is left, so this recursion is shallow. */
     if (c->tls && tls_pending(c->tls) > 0 && !(c->flags & CLIENT_READ_PAUSED)) on_readable(loop, fd, c, mask);
@@ -518,7 +537,7 @@ static void process_input(client *c) {
         }
         run_command(c);
         /* A single big reply can cross the normal class's limits too. */
-        if (c->reply.len > 0 || c->out_head) client_check_output_limits(c);
+        if (c->reply.len > 0 || c->out_count) client_check_output_limits(c);
         if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);
@@ -609,13 +628,19 @@ void client_add_errorf(client *c, const char *fmt, ...) {
     client_add_error(c, msg);
 }
 
-static out_node *push_node(client *c) {
-    out_node *n = mem_calloc(sizeof(*n));
-    if (c->out_tail) c->out_tail->next = n;
-    else c->out_head = n;
-    c->out_tail = n;
-    c->out_nodes++;
-    return n;
+/* Appends an owned reference to the ring, growing it by doubling. */
+static void ring_push(client *c, frame *f) {
+    if (c->out_count == c->out_cap) {
+        uint32_t cap = c->out_cap ? c->out_cap * 2 : CLIENT_RING_MIN;
+        frame **ring = mem_alloc(sizeof(*ring) * cap);
+        for (uint32_t i = 0; i < c->out_count; i++) ring[i] = ring_at(c, i);
+        mem_free(c->out_ring);
+        c->out_ring = ring;
+        c->out_cap = cap;
+        c->out_first = 0;
+    }
+    c->out_ring[(c->out_first + c->out_count) & (c->out_cap - 1)] = f;
+    c->out_count++;
 }
 
 /* Pending bytes: the queue's (already counted in out_bytes) plus c->reply. */
@@ -630,17 +655,19 @@ void client_add_frame(client *c, frame *f) {
         buf_append(&c->reply, f->data, f->len);
     } else {
         if (c->reply.len > 0) {
-            /* Keep order: what is in c->reply goes before the frame. */
-            bool was_head = c->out_head == NULL;
-            out_node *rn = push_node(c);
-            rn->b = c->reply;
-            memset(&c->reply, 0, sizeof(c->reply));
+            /* Keep order: what is in c->reply goes before the frame, as a
+             * frame of its own (a copy, but only of small messages and
+             * replies, and only when large and small ones mix). */
+            bool was_head = c->out_count == 0;
+            frame *rf = frame_new(c->reply.len);
+            memcpy(rf->data, c->reply.data, c->reply.len);
+            ring_push(c, rf);
             /* A partly written reply becomes the head: out_sent carries over. */
-            c->out_bytes += rn->b.len - (was_head ? c->out_sent : 0);
+            c->out_bytes += rf->len - (was_head ? c->out_sent : 0);
+            c->reply.len = 0;
         }
-        out_node *n = push_node(c);
         frame_retain(f);
-        n->f = f;
+        ring_push(c, f);
         c->out_bytes += f->len;
     }
     client_check_output_limits(c);
@@ -682,10 +709,9 @@ void client_check_output_limits(client *c) {
 
 /* Drops n written bytes from the front of the output. */
 static void advance(client *c, size_t n) {
-    while (n > 0 && c->out_head) {
-        out_node *h = c->out_head;
-        size_t len = h->f ? h->f->len : h->b.len;
-        size_t left = len - c->out_sent;
+    while (n > 0 && c->out_count) {
+        frame *h = ring_at(c, 0);
+        size_t left = h->len - c->out_sent;
         if (n < left) {
             c->out_sent += n;
             c->out_bytes -= n;
@@ -694,12 +720,15 @@ static void advance(client *c, size_t n) {
         n -= left;
         c->out_bytes -= left;
         c->out_sent = 0;
-        c->out_head = h->next;
-        if (!c->out_head) c->out_tail = NULL;
-        c->out_nodes--;
-        frame_release(h->f);
-        buf_free(&h->b);
-        mem_free(h);
+        c->out_first = (c->out_first + 1) & (c->out_cap - 1);
+        c->out_count--;
+        frame_release(h);
+    }
+    if (c->out_count == 0 && c->out_cap > CLIENT_RING_KEEP) {
+        /* A backlog drained: give the big ring back. */
+        mem_free(c->out_ring);
+        c->out_ring = NULL;
+        c->out_cap = c->out_first = 0;
     }
     if (n > 0) {
         /* The rest comes from c->reply; out_sent indexes into it. */
@@ -719,16 +748,16 @@ static int write_some(client *c) {
         struct iovec iov[CLIENT_IOV_MAX];
         int cnt = 0;
         size_t off = c->out_sent;
-        for (out_node *n = c->out_head; n && cnt < CLIENT_IOV_MAX; n = n->next) {
-            const char *p = n->f ? n->f->data : n->b.data;
-            size_t len = n->f ? n->f->len : n->b.len;
-            iov[cnt].iov_base = (void *)(p + off);
-            iov[cnt].iov_len = len - off;
+        uint32_t queued = c->out_count < CLIENT_IOV_MAX ? c->out_count : CLIENT_IOV_MAX;
+        for (uint32_t i = 0; i < queued; i++) {
+            frame *f = ring_at(c, i);
+            iov[cnt].iov_base = f->data + off;
+            iov[cnt].iov_len = f->len - off;
             cnt++;
             off = 0;
         }
         if (cnt < CLIENT_IOV_MAX && c->reply.len > 0) {
-            size_t roff = c->out_head ? 0 : c->out_sent;
+            size_t roff = c->out_count ? 0 : c->out_sent;
             iov[cnt].iov_base = c->reply.data + roff;
             iov[cnt].iov_len = c->reply.len - roff;
             cnt++;
@@ -750,7 +779,7 @@ static int write_some(client *c) {
 }
 
 static bool has_output(const client *c) {
-    return c->out_head != NULL || c->reply.len > 0;
+    return c->out_count > 0 || c->reply.len > 0;
 }
 
 /* After a write: arm or disarm EV_WRITABLE, resume reading, finish closing. */
@@ -837,7 +866,10 @@ void client_cron(void) {
         }
         if (has_output(c)) client_check_output_limits(c);
         /* Give back buffers of idle clients: idle ones cost bytes, not KB. */
-        if (!has_output(c) && c->reply.cap > 0) buf_free(&c->reply);
+        if (!has_output(c)) {
+            if (c->reply.cap > 0) buf_free(&c->reply);
+            if (c->out_cap > 0) out_free_all(c);
+        }
         if (c->qbuf.len == 0 && resp_parser_pos(&c->parser) == 0) {
             buf_free(&c->qbuf);
             /* Between commands the parser's argv can go too. */
@@ -885,7 +917,7 @@ size_t client_reply_buf_size(const client *c) {
 
 size_t client_memory(const client *c) {
     return sizeof(*c) + c->qbuf.cap + c->reply.cap + c->out_bytes +
-           c->out_nodes * sizeof(out_node) + c->parser.argv_cap * sizeof(resp_arg);
+           c->out_cap * sizeof(frame *) + c->parser.argv_cap * sizeof(resp_arg);
 }
 
 void client_note_subscriptions(client *c, bool had_subs) {

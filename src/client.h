@@ -16,7 +16,6 @@ typedef struct pubsub pubsub;
 typedef struct pubsub_sub pubsub_sub;
 typedef struct frame frame;
 typedef struct client client;
-typedef struct out_node out_node;
 typedef struct acl_user acl_user;
 typedef struct tls_conn tls_conn;
 
@@ -68,12 +67,13 @@ struct client {
     resp_parser parser;
     size_t qbuf_peak;             /* bytes, recent peak, for shrinking */
 
-    out_node *out_head;           /* owned: queued replies and frame references */
-    out_node *out_tail;           /* borrowed: last node of the list */
+    frame **out_ring;             /* owned: queued frame references, a ring of out_cap */
+    uint32_t out_cap;             /* slots, 0 or a power of two */
+    uint32_t out_first;           /* slot of the oldest reference */
+    uint32_t out_count;           /* references queued */
     buf reply;                    /* small replies written after the queue */
     size_t out_sent;              /* bytes of the head (or reply) already written */
     size_t out_bytes;             /* pending output bytes, shared frames counted in full */
-    size_t out_nodes;             /* nodes in the queue */
     long long soft_limit_since_ms;/* when the soft output limit was first exceeded, 0 if not */
 
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */

@@ -83,6 +83,7 @@ static const config_def core_defs[] = {
     STR_DEF("aclfile", CONFIG_F_IMMUTABLE, aclfile, ""),
     DEF("acllog-max-len", CONFIG_T_INT, CONFIG_S_LL, 0, "128", 0, LLONG_MAX, NULL, acllog_max_len),
     ENUM_DEF("enable-protected-configs", CONFIG_F_IMMUTABLE, enable_protected_configs, "no", protected_names),
+    ENUM_DEF("enable-debug-command", CONFIG_F_IMMUTABLE, enable_debug_command, "no", protected_names),
     /* Limits */
     DEF("maxclients", CONFIG_T_INT, CONFIG_S_UINT, 0, "10000", 1, UINT_MAX, NULL, maxclients),
     MEM_DEF("proto-max-bulk-len", 0, proto_max_bulk_len, "512mb", 1024 * 1024),
@@ -613,8 +614,21 @@ static int load_line(load_session *s, const config_line *l, char *reason, size_t
     int argc = l->argc - 1;
     char **argv = l->argv + 1;
     if ((d->flags & CONFIG_F_MULTI_ARG) && argc == 1 && !argv[0][0]) argc = 0; /* save "" */
+    /* One quoted argument of a multi-argument directive is split again, as
+     * Redis does: --client-output-buffer-limit "pubsub 32mb 8mb 60". */
+    config_line resplit = {0};
+    if ((d->flags & CONFIG_F_MULTI_ARG) && argc == 1) {
+        if (config_split_line(argv[0], strlen(argv[0]), &resplit) == -1) {
+            snprintf(reason, rlen, "Unbalanced quotes in configuration line");
+            return LOAD_ERR_REASON;
+        }
+        argc = resplit.argc;
+        argv = resplit.argv;
+    }
     value v, old;
-    if (value_parse(d, argc, argv, &v, reason, rlen) == -1) {
+    int parsed = value_parse(d, argc, argv, &v, reason, rlen);
+    config_line_free(&resplit);
+    if (parsed == -1) {
         value_free(&v);
         return LOAD_ERR_REASON;
     }

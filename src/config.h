@@ -65,6 +65,7 @@ typedef struct config {
     char *aclfile;                  /* owned; "" = none */
     long long acllog_max_len;       /* ACL LOG entries kept */
     int enable_protected_configs;   /* CONFIG_PROTECTED_*: only YES lets CONFIG SET change dir */
+    int enable_debug_command;       /* CONFIG_PROTECTED_*: who may run DEBUG */
     config_line *users;             /* owned; `user` lines in file order */
     int users_count;
     config_line *renames;           /* owned; `rename-command` lines (not applied yet) */

@@ -541,7 +541,6 @@ const config_def config_compat_defs[] = {
     CANON_("latency-tracking-info-percentiles", NULL, MULTI, "50 99 99.9", canon_percentiles),
     BOOL_("crash-log-enabled", NULL, 0, "yes"),
     BOOL_("crash-memcheck-enabled", NULL, 0, "yes"),
-    ENUM_("enable-debug-command", IMM, "no", no_yes_local_names),
     ENUM_("enable-module-command", IMM, "no", no_yes_local_names),
     /* Process */
     BOOL_("always-show-logo", NULL, IMM, "no"),

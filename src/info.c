@@ -359,7 +359,7 @@ void info_client_line(const client *c, buf *o) {
                pubsub_sub_channels(c->subs, PUBSUB_CHANNEL), pubsub_sub_patterns(c->subs),
                pubsub_sub_channels(c->subs, PUBSUB_SHARD),
                (c->flags & CLIENT_MULTI) ? c->multi_count : -1, c->qbuf.len, c->qbuf.cap - c->qbuf.len,
-               argv_mem, client_reply_buf_size(c), c->qbuf_peak, c->reply.len, c->out_nodes,
+               argv_mem, client_reply_buf_size(c), c->qbuf_peak, c->reply.len, (size_t)c->out_count,
                c->out_bytes, client_memory(c), events, c->last_cmd, c->user ? c->user : "default",
                c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }

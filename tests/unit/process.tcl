@@ -193,4 +193,21 @@ tags {process external:skip} {
             proc_cleanup $p
         }
     }
+
+    test "A multi-argument option given as one quoted argument is split, as in Redis" {
+        set dir [proc_dir]
+        set port [find_available_port]
+        set conf [proc_config $dir [find_available_port]]
+        set p [proc_start [list $conf --port $port --client-output-buffer-limit "pubsub 32mb 8mb 60"] $dir]
+        try {
+            proc_wait_ready $p $port
+            set c [redis_client 127.0.0.1 $port]
+            set v [lindex [$c config get client-output-buffer-limit] 1]
+            assert [string match {*pubsub 33554432 8388608 60*} $v] "limits: [show $v]"
+            exec kill -TERM [dict get $p pid]
+            assert_equal 0 [proc_wait_exit $p 5000]
+        } finally {
+            proc_cleanup $p
+        }
+    }
 }
