@@ -87,6 +87,13 @@ proc tls_pipe_read_until {f tail {timeout_ms 10000}} {
     return $data
 }
 
+# True once s_client has exited (the server ended the session); drains
+# whatever came before.
+proc tls_pipe_at_eof {f} {
+    read $f
+    return [eof $f]
+}
+
 # s_client -quiet ignores the end of its input: stop it (and the timeout
 # wrapper we started it under) by pid.
 proc tls_pipe_close {f} {
@@ -182,6 +189,31 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
         assert_equal {message tls.fan hello} [$c read]
         tls_pipe_close $f
         $c close
+    }
+
+    test "TLS: QUIT gets +OK, then the server closes the TLS connection" {
+        set f [tls_pipe_open $tport]
+        puts -nonewline $f "QUIT\r\n"
+        tls_pipe_read_until $f "+OK\r\n"
+        # s_client -quiet exits when the server ends the session.
+        wait_for_condition 200 10 {[tls_pipe_at_eof $f]} else {
+            fail "the TLS connection stayed open after QUIT"
+        }
+        tls_pipe_close $f
+    }
+
+    test "TLS: a client still in the handshake is listed and can be killed" {
+        set fd [raw_connect 127.0.0.1 $tport]
+        set id ""
+        wait_for_condition 100 10 {
+            [regexp "id=(\\d+) addr=\\S+ laddr=127.0.0.1:$tport " [r client list] -> id]
+        } else {
+            fail "no client on the TLS port in: [r client list]"
+        }
+        assert_equal 1 [r client kill id $id]
+        assert_equal "" [raw_read_eof $fd]
+        raw_close $fd
+        assert_equal PONG [tls_r $tport ping]
     }
 
     test "TLS: a plain-TCP client on the TLS port is closed and the server keeps serving" {
