@@ -143,14 +143,21 @@ static int open_listeners(void) {
 }
 
 /* Replaces the listeners in fds with new ones on port, unless neither the
- * port nor the bind list changed since they were opened. The new ones are
- * opened first, so a failure leaves the old ones serving. */
+ * port nor the bind list changed since they were opened. On a new port the
+ * new ones are opened first, so a failure leaves the old ones serving. On
+ * the same port the old ones must go first (a new list may keep an
+ * address), as in Redis; after a failure nothing listens and *port_open is
+ * 0, so the restoring pass of CONFIG SET opens the old list again. */
 static int relisten(int port, const char *kind, int *fds, int *count, ev_fd_fn *on_accept, int *port_open,
                     char **bind_open) {
     char *binds = bind_string();
     bool same = port == *port_open && !strcmp(binds, *bind_open ? *bind_open : "");
     mem_free(binds);
     if (same) return 0;
+    if (port == *port_open) {
+        close_fds(fds, count);
+        *port_open = 0;
+    }
     int nfds[SERVER_MAX_LISTENERS], ncount;
     if (open_tcp_listeners(port, kind, nfds, &ncount) == -1) return -1;
     close_fds(fds, count);

@@ -334,6 +334,27 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
         assert_equal PONG [tls_r $tport ping]
     }
 
+    test "TLS: CONFIG SET bind reopens the plain and TLS listeners on the same ports" {
+        r config set bind "127.0.0.1 -::1"
+        set c [redis_client 127.0.0.1 [srv port]]
+        assert_equal PONG [$c ping]
+        $c close
+        assert_equal PONG [tls_r $tport ping]
+        r config set bind 127.0.0.1
+        assert_equal PONG [tls_r $tport ping]
+        assert_equal 127.0.0.1 [lindex [r config get bind] 1]
+    }
+
+    test "TLS: a CONFIG SET bind that cannot be bound fails and both listeners still serve" {
+        # 203.0.113.0/24 is TEST-NET-3: not an address of this host.
+        assert_error "*" {r config set bind "127.0.0.1 203.0.113.123"}
+        assert_equal 127.0.0.1 [lindex [r config get bind] 1]
+        set c [redis_client 127.0.0.1 [srv port]]
+        assert_equal PONG [$c ping]
+        $c close
+        assert_equal PONG [tls_r $tport ping]
+    }
+
     test "The server is back to a clean state" {
         assert_server_clean
     }
