@@ -3,6 +3,7 @@
 
     tls_client.py CERTDIR TLSPORT PLAINPORT ping [nocert]
     tls_client.py CERTDIR TLSPORT PLAINPORT pubsub
+    tls_client.py CERTDIR TLSPORT PLAINPORT echo_flood
 
 ping: PING over TLS (with the client certificate unless "nocert"); prints
 PONG, or "ERR <exception>" and exits 1.
@@ -10,6 +11,7 @@ pubsub: a TLS subscriber (SUBSCRIBE + PSUBSCRIBE) and a plain one on the
 same channel; a TLS publisher sends a 1 MiB message both receive intact,
 then 10000 pipelined messages the TLS subscriber gets in order, then a
 backlog of small and large messages it reads only once all are sent.
+echo_flood: 20 MB of pipelined ECHOs over one TLS socket, replies checked.
 Prints "ok"
 or fails with a traceback. Every wait has a timeout.
 """
@@ -81,6 +83,56 @@ def pubsub(certdir, tls_port, plain_port):
     print("ok")
 
 
+def echo_flood(certdir, tls_port, n=20000, size=1000):
+    """One TLS socket pipelines n ECHOs of size bytes while reading the
+    replies, in one thread (an SSL object must not be shared between
+    threads): the server's output backlog passes the point where it stops
+    reading a client, so its reading resumes from TLS state."""
+    import select
+    import socket
+    import ssl
+    import time
+
+    ctx = ssl.create_default_context(cafile=certdir + "/ca.crt")
+    ctx.load_cert_chain(certdir + "/client.crt", certdir + "/client.key")
+    sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls_port), timeout=TIMEOUT),
+                           server_hostname="localhost")
+    sock.setblocking(False)
+    payload = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    cmd = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (size, payload)
+    reply = b"$%d\r\n%s\r\n" % (size, payload)
+    out = memoryview(cmd * n)
+    sent = 0
+    got = bytearray()
+    want = len(reply) * n
+    deadline = time.time() + 120
+    # Reading starts only once sending blocks: by then the server holds
+    # more replies than it lets pile up, and has stopped reading us.
+    reading = False
+    while len(got) < want:
+        assert time.time() < deadline, "stalled: sent %d, received %d of %d" % (sent, len(got), want)
+        wlist = [sock] if sent < len(out) else []
+        select.select([sock] if reading else [], wlist, [], 1.0)
+        if reading:
+            try:
+                while True:
+                    chunk = sock.recv(1 << 20)
+                    assert chunk, "connection closed after %d of %d bytes" % (len(got), want)
+                    got += chunk
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+        if sent < len(out):
+            try:
+                sent += sock.send(out[sent:sent + 65536])
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                reading = True
+        else:
+            reading = True
+    assert bytes(got) == reply * n, "replies differ"
+    sock.close()
+    print("ok")
+
+
 def main():
     certdir, tls_port, plain_port, what = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     if what == "ping":
@@ -91,6 +143,8 @@ def main():
             sys.exit(1)
     elif what == "pubsub":
         pubsub(certdir, tls_port, plain_port)
+    elif what == "echo_flood":
+        echo_flood(certdir, tls_port)
     else:
         sys.exit("unknown command " + what)
 

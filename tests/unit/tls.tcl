@@ -174,6 +174,10 @@ start_server [list tags {tls external:skip} overrides [tls_overrides $::tls_port
         assert_equal {0 ok} [tls_py $tport [srv port] pubsub]
     }
 
+    test "TLS: 20 MB of pipelined commands; replies pile up, reading pauses and resumes" {
+        assert_equal {0 ok} [tls_py $tport [srv port] echo_flood]
+    }
+
     test "TLS: redis-py PING with a client certificate" {
         assert_equal {0 PONG} [tls_py $tport [srv port] ping]
     }
