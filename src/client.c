@@ -24,6 +24,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -50,9 +51,12 @@
 /* A client whose replies pile up above this stops being read until they
  * drain: a client that never reads cannot grow the server without bound. */
 #define CLIENT_PAUSE_OUT_BYTES (4 * 1024 * 1024)
-/* Subscriptions released per loop pass when a big subscriber goes away:
- * about 2 ms of work, so nobody else waits longer. */
-#define CLIENT_RELEASE_SLICE 4096
+/* When a big subscriber goes away its subscriptions are released over
+ * several loop passes, about this much work per pass, so nobody else waits
+ * longer; the clock is read once per chunk. */
+#define CLIENT_RELEASE_US 2000
+#define CLIENT_RELEASE_CHUNK 256
+#define CLIENT_RELEASE_LAZY_MIN 1024         /* fewer are released at once */
 
 #define CLIENT_RING_MIN 8                    /* first ring size, a power of two */
 #define CLIENT_RING_KEEP 64                  /* empty rings up to this stay */
@@ -204,15 +208,48 @@ static void accept_one(int fd, bool unix_socket, bool tls) {
     log_verbose("Accepted %s", c->addr);
 }
 
+/* Out of descriptors, the pending connection would stay in the backlog and
+ * the listener readable forever: a busy loop. One spare descriptor is kept
+ * open for this; it is given up to accept the connection, which gets the
+ * max-clients error and is closed, then taken back. */
+static int spare_fd = -1;
+
+static void take_spare(void) {
+    if (spare_fd == -1) spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void refuse_with_spare(int lfd, bool tls) {
+    char err[NET_ERR_LEN];
+    if (spare_fd == -1) return;
+    close(spare_fd);
+    spare_fd = -1;
+    int fd = net_accept(err, lfd);
+    if (fd != -1) {
+        M.stats.rejected_connections++;
+        refuse(fd, tls ? NULL : err_max_clients);
+    }
+    take_spare();
+}
+
 static void accept_loop(int lfd, bool unix_socket, bool tls) {
     char err[NET_ERR_LEN];
+    take_spare();
     /* Bounded like Redis (MAX_ACCEPTS_PER_CALL) so a connection storm
      * cannot starve the clients already connected. */
     for (int i = 0; i < 1000; i++) {
         int fd = net_accept(err, lfd);
         if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno == EMFILE || errno == ENFILE) {
+                static long long last_logged_ms;
+                long long now = util_time_ms();
+                if (now - last_logged_ms >= 1000) {
+                    log_warning("Accepting client connection: %s", err);
+                    last_logged_ms = now;
+                }
+                refuse_with_spare(lfd, tls);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 log_verbose("Accepting client connection: %s", err);
+            }
             return;
         }
         accept_one(fd, unix_socket, tls);
@@ -334,7 +371,7 @@ static void client_free(client *c) {
         /* A big registry is released in slices from before-sleep, so other
          * clients do not stall; until then the struct stays as a zombie
          * that deliveries skip (its state is CLIENT_CLOSE_ASAP). */
-        if (pubsub_sub_held(c->subs) > CLIENT_RELEASE_SLICE) lazy = true;
+        if (pubsub_sub_held(c->subs) > CLIENT_RELEASE_LAZY_MIN) lazy = true;
         else pubsub_sub_release(M.ps, &c->subs);
     }
     ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
@@ -367,20 +404,19 @@ static void client_free(client *c) {
     mem_free(c);
 }
 
-/* Releases one slice of the zombies' subscriptions; frees finished ones. */
-static void release_zombies(size_t budget) {
-    client **link = &M.zombies;
-    while (*link && budget > 0) {
-        client *z = *link;
-        size_t before = pubsub_sub_held(z->subs);
-        size_t left = pubsub_sub_release_some(M.ps, &z->subs, budget);
-        budget -= before - left < budget ? before - left : budget;
-        if (left == 0) {
-            *link = z->next;
+/* Releases the zombies' subscriptions in chunks for about budget_us of
+ * work (a time, not a count: a slow machine or a sanitizer build then
+ * releases less per pass rather than stalling longer), or all of them
+ * when budget_us is negative; frees the finished zombies. */
+static void release_zombies(long long budget_us) {
+    long long start = budget_us < 0 ? 0 : util_monotonic_us();
+    while (M.zombies) {
+        client *z = M.zombies;
+        if (pubsub_sub_release_some(M.ps, &z->subs, CLIENT_RELEASE_CHUNK) == 0) {
+            M.zombies = z->next;
             mem_free(z);
-        } else {
-            link = &z->next;
         }
+        if (budget_us >= 0 && util_monotonic_us() - start >= budget_us) break;
     }
     ev_set_busy(M.loop, M.zombies != NULL);
 }
@@ -394,6 +430,8 @@ static void free_closing(void) {
 }
 
 void client_free_all(void) {
+    if (spare_fd != -1) close(spare_fd);
+    spare_fd = -1;
     while (M.head) {
         client *c = M.head;
         if (c->state != CLIENT_CLOSE_ASAP) client_set_state(c, CLIENT_CLOSE_ASAP);
@@ -404,7 +442,7 @@ void client_free_all(void) {
         client_free(c);
     }
     M.closing = NULL;
-    while (M.zombies) release_zombies(SIZE_MAX);
+    release_zombies(-1);
     mem_free(M.argv);
     M.argv = NULL;
     M.argv_cap = 0;
@@ -847,7 +885,7 @@ void client_before_sleep(void) {
         }
     }
     free_closing();
-    if (M.zombies) release_zombies(CLIENT_RELEASE_SLICE);
+    if (M.zombies) release_zombies(CLIENT_RELEASE_US);
 }
 
 /* ------------------------------------------------------------------------

@@ -208,33 +208,48 @@ static int apply_loglevel(const char *name, char *err, size_t errlen) {
     return 0;
 }
 
-/* Raises the fd limit for maxclients plus some spare, as Redis does; lowers
- * maxclients when the system refuses. */
-static void adjust_open_files(void) {
-    rlim_t want = (rlim_t)cfg.maxclients + 32;
+/* Raises the soft fd limit towards want (the hard limit caps it); returns
+ * the limit in effect afterwards. */
+static rlim_t raise_open_files(rlim_t want) {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) return;
-    if (rl.rlim_cur >= want) return;
-    rlim_t target = want < rl.rlim_max ? want : rl.rlim_max;
-    rl.rlim_cur = target;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) return want;
+    if (rl.rlim_cur >= want) return rl.rlim_cur;
+    rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < want) {
-        unsigned old = cfg.maxclients;
-        cfg.maxclients = rl.rlim_cur > 32 ? (unsigned)(rl.rlim_cur - 32) : 1;
-        log_warning("You requested maxclients of %u requiring at least %llu max file descriptors.", old,
-                    (unsigned long long)want);
-        log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
-                    (unsigned long long)want, strerror(errno ? errno : EPERM));
-        log_warning("Current maximum open files is %llu. maxclients has been reduced to %u to compensate "
-                    "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-                    (unsigned long long)rl.rlim_cur, cfg.maxclients);
-    }
+    return rl.rlim_cur;
+}
+
+/* maxclients plus 32 spare descriptors, as Redis reserves. */
+#define SPARE_FDS 32
+
+/* At start-up: raises the fd limit for maxclients, or lowers maxclients to
+ * what the system gives, with Redis's warnings. */
+static void adjust_open_files(void) {
+    rlim_t want = (rlim_t)cfg.maxclients + SPARE_FDS;
+    errno = 0;
+    rlim_t got = raise_open_files(want);
+    if (got >= want) return;
+    unsigned old = cfg.maxclients;
+    cfg.maxclients = got > SPARE_FDS ? (unsigned)(got - SPARE_FDS) : 1;
+    log_warning("You requested maxclients of %u requiring at least %llu max file descriptors.", old,
+                (unsigned long long)want);
+    log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
+                (unsigned long long)want, strerror(errno ? errno : EPERM));
+    log_warning("Current maximum open files is %llu. maxclients has been reduced to %u to compensate "
+                "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                (unsigned long long)got, cfg.maxclients);
 }
 
 static int apply_maxclients(const char *name, char *err, size_t errlen) {
     (void)name;
-    adjust_open_files();
+    /* CONFIG SET refuses what the system cannot give, as Redis does. */
+    rlim_t got = raise_open_files((rlim_t)cfg.maxclients + SPARE_FDS);
+    if (got < (rlim_t)cfg.maxclients + SPARE_FDS) {
+        snprintf(err, errlen, "The operating system is not able to handle the specified number of clients, try with %llu",
+                 (unsigned long long)(got > SPARE_FDS ? got - SPARE_FDS : 1));
+        return -1;
+    }
     int need = (int)cfg.maxclients + 64;
     if (need > ev_loop_setsize(server.loop) && ev_loop_resize(server.loop, need) == -1) {
         snprintf(err, errlen, "The event loop API used by Redis is not able to handle the specified number of clients");
