@@ -51,12 +51,12 @@ typedef struct multi_cmd {
 struct client {
     uint64_t id;
     int fd;
-    tls_conn *tls;                /* owned: TLS state, NULL on a plain socket */
     client_state state;
     unsigned flags;
     int resp;                     /* protocol: 2 or 3 */
     int db;                       /* SELECTed database (ignored by pub/sub) */
     bool authenticated;
+    tls_conn *tls;                /* owned: TLS state, NULL on a plain socket */
     char *user;                   /* owned: authenticated user name, NULL = "default" */
     acl_user *acl;                /* borrowed: lives in acl.c; the user named by user, NULL = default */
     char *name;                   /* owned: CLIENT SETNAME, NULL if none */
