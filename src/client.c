@@ -15,7 +15,12 @@
  * pending list and client_before_sleep() writes them all before the loop
  * sleeps; EV_WRITABLE is armed only when the kernel buffer is full.
  * A client is never freed in the middle of a callback chain: it is marked
- * CLIENT_CLOSE_ASAP and freed in client_before_sleep(). */
+ * CLIENT_CLOSE_ASAP and freed in client_before_sleep().
+ *
+ * TLS clients (c->tls set) differ only at the socket: conn_read() and
+ * conn_writev() go through tls.c, a handshake runs before the first read,
+ * and OpenSSL may need the other socket event than the one a call was made
+ * for. Plain sockets pay one branch. */
 #include "client.h"
 
 #include <errno.h>
@@ -35,6 +40,7 @@
 #include "log.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "tls.h"
 
 #define CLIENT_READ_LEN (16 * 1024)          /* bytes per read(), Redis's size */
 #define CLIENT_READ_PASS_MAX (256 * 1024)    /* bytes read from one client per loop pass */
@@ -88,10 +94,27 @@ static struct {
 } M;
 
 static void on_readable(ev_loop *loop, int fd, void *data, int mask);
+static void tls_accept_step(client *c);
 static void on_writable(ev_loop *loop, int fd, void *data, int mask);
 static void process_input(client *c);
 static void client_free(client *c);
 static size_t pending_bytes(const client *c);
+
+/* The socket seam: read(2) and writev(2), or their TLS equivalents. */
+static inline ssize_t conn_read(client *c, void *p, size_t len) {
+    if (c->tls) return tls_read(c->tls, p, len);
+    return read(c->fd, p, len);
+}
+
+static inline ssize_t conn_writev(client *c, const struct iovec *iov, int cnt) {
+    if (c->tls) return tls_writev(c->tls, iov, cnt);
+    return writev(c->fd, iov, cnt);
+}
+
+/* Why the last conn_read/conn_writev failed. */
+static const char *conn_strerror(const client *c) {
+    return c->tls ? tls_last_error(c->tls) : strerror(errno);
+}
 
 void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
     M.loop = loop;
@@ -104,20 +127,29 @@ void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch)
  * Accepting connections
  * The checks Redis makes before a client may speak: maxclients and
  * protected mode. Both reply with one line written straight to the socket
- * and close it; neither creates a client.
+ * and close it; neither creates a client. On the TLS port nothing can be
+ * said before the handshake: past maxclients the socket is just closed,
+ * and protected mode is checked once the handshake is done (as Redis).
  * ------------------------------------------------------------------------ */
 
 static void refuse(int fd, const char *msg) {
     /* Best effort: the socket is fresh, so a short line always fits. */
-    ssize_t n = write(fd, msg, strlen(msg));
-    (void)n;
+    if (msg) {
+        ssize_t n = write(fd, msg, strlen(msg));
+        (void)n;
+    }
     close(fd);
 }
 
-static client *client_new(int fd, bool unix_socket) {
+static bool protected_refuses(int fd) {
+    return cfg.protected_mode && acl_default_is_nopass() && !net_is_local_peer(fd);
+}
+
+static client *client_new(int fd, bool unix_socket, tls_conn *tls) {
     client *c = mem_calloc(sizeof(*c));
     c->id = M.next_id++;
     c->fd = fd;
+    c->tls = tls;
     c->resp = 2;
     c->state = CLIENT_ACTIVE;
     c->authenticated = acl_default_is_open();
@@ -141,30 +173,37 @@ static client *client_new(int fd, bool unix_socket) {
     return c;
 }
 
-static void accept_one(int fd, bool unix_socket) {
+static void accept_one(int fd, bool unix_socket, bool tls) {
     char err[NET_ERR_LEN];
     if (M.stats.connected >= (long long)cfg.maxclients) {
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, tls ? NULL : err_max_clients);
         return;
     }
     if (!unix_socket) {
         net_set_nodelay(err, fd, true);
         if (cfg.tcp_keepalive > 0) net_set_keepalive(err, fd, cfg.tcp_keepalive);
-        if (cfg.protected_mode && acl_default_is_nopass() &&
-            !net_is_local_peer(fd)) {
+        if (!tls && protected_refuses(fd)) {
             M.stats.rejected_connections++;
             refuse(fd, err_protected);
             return;
         }
     }
-    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
-        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+    tls_conn *t = tls ? tls_conn_new(fd) : NULL;
+    if (tls && !t) {
+        log_warning("Error creating the TLS connection of a new client (fd %d)", fd);
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, NULL);
         return;
     }
-    client *c = client_new(fd, unix_socket);
+    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
+        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+        tls_conn_free(t);
+        M.stats.rejected_connections++;
+        refuse(fd, tls ? NULL : err_max_clients);
+        return;
+    }
+    client *c = client_new(fd, unix_socket, t);
     ev_add_fd(M.loop, fd, EV_READABLE, on_readable, c);
     log_verbose("Accepted %s", c->addr);
 }
@@ -179,7 +218,7 @@ static void take_spare(void) {
     if (spare_fd == -1) spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void refuse_with_spare(int lfd) {
+static void refuse_with_spare(int lfd, bool tls) {
     char err[NET_ERR_LEN];
     if (spare_fd == -1) return;
     close(spare_fd);
@@ -187,12 +226,12 @@ static void refuse_with_spare(int lfd) {
     int fd = net_accept(err, lfd);
     if (fd != -1) {
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, tls ? NULL : err_max_clients);
     }
     take_spare();
 }
 
-static void accept_loop(int lfd, bool unix_socket) {
+static void accept_loop(int lfd, bool unix_socket, bool tls) {
     char err[NET_ERR_LEN];
     take_spare();
     /* Bounded like Redis (MAX_ACCEPTS_PER_CALL) so a connection storm
@@ -207,24 +246,65 @@ static void accept_loop(int lfd, bool unix_socket) {
                     log_warning("Accepting client connection: %s", err);
                     last_logged_ms = now;
                 }
-                refuse_with_spare(lfd);
+                refuse_with_spare(lfd, tls);
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 log_verbose("Accepting client connection: %s", err);
             }
             return;
         }
-        accept_one(fd, unix_socket);
+        accept_one(fd, unix_socket, tls);
     }
 }
 
 void client_on_accept(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)data, (void)mask;
-    accept_loop(fd, false);
+    accept_loop(fd, false, false);
 }
 
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)data, (void)mask;
-    accept_loop(fd, true);
+    accept_loop(fd, true, false);
+}
+
+void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)data, (void)mask;
+    accept_loop(fd, false, true);
+}
+
+/* ------------------------------------------------------------------------
+ * TLS handshake
+ * A TLS client exists from accept on (it counts for maxclients and shows in
+ * CLIENT LIST, as in Redis) but reads no command until the handshake is
+ * done. Each step waits for the one socket event OpenSSL asked for.
+ * ------------------------------------------------------------------------ */
+
+static void arm_write(client *c, bool on) {
+    if (on == !!(c->flags & CLIENT_WRITE_ARMED)) return;
+    if (on) ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
+    else ev_del_fd(M.loop, c->fd, EV_WRITABLE);
+    c->flags ^= CLIENT_WRITE_ARMED;
+}
+
+static void tls_accept_step(client *c) {
+    char err[TLS_ERR_LEN];
+    int rc = tls_handshake(c->tls, err, sizeof(err));
+    if (rc == TLS_FAILED) {
+        log_warning("Error accepting a client connection: %s (addr=%s)", err, c->addr);
+        client_close_async(c);
+        return;
+    }
+    arm_write(c, rc == TLS_WANT_WRITE);
+    if (rc != TLS_DONE) return;
+    if (protected_refuses(c->fd)) {
+        struct iovec iov = {(void *)err_protected, strlen(err_protected)};
+        ssize_t n = conn_writev(c, &iov, 1); /* best effort, as for plain sockets */
+        (void)n;
+        M.stats.rejected_connections++;
+        client_close_async(c);
+        return;
+    }
+    /* A command may have come with the last handshake message. */
+    on_readable(M.loop, c->fd, c, EV_READABLE);
 }
 
 /* ------------------------------------------------------------------------
@@ -295,6 +375,7 @@ static void client_free(client *c) {
         else pubsub_sub_release(M.ps, &c->subs);
     }
     ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
+    tls_conn_free(c->tls);
     close(c->fd);
     out_free_all(c);
     buf_free(&c->qbuf);
@@ -376,18 +457,18 @@ static bool auth_required(const client *c) {
     return !c->authenticated && !acl_default_is_open();
 }
 
-/* One read() of up to len bytes into c->qbuf. Small reads go through a
+/* One conn_read() of up to len bytes into c->qbuf. Small reads go through a
  * shared buffer so that a client sending a few small commands never owns a
  * 16 KB buffer; a big bulk is read straight into place. */
 static ssize_t read_some(client *c, size_t len) {
     ssize_t n;
     if (len > CLIENT_READ_LEN) {
         buf_reserve(&c->qbuf, len);
-        do n = read(c->fd, c->qbuf.data + c->qbuf.len, len);
+        do n = conn_read(c, c->qbuf.data + c->qbuf.len, len);
         while (n < 0 && errno == EINTR);
     } else {
         static char scratch[CLIENT_READ_LEN];
-        do n = read(c->fd, scratch, len);
+        do n = conn_read(c, scratch, len);
         while (n < 0 && errno == EINTR);
         if (n > 0) {
             buf_reserve(&c->qbuf, (size_t)n);
@@ -402,9 +483,15 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)fd, (void)mask;
     client *c = data;
     if (c->state != CLIENT_ACTIVE) return;
+    if (c->tls && !tls_handshake_done(c->tls)) {
+        tls_accept_step(c);
+        return;
+    }
     /* Read until the socket is empty, up to CLIENT_READ_PASS_MAX: a
      * pipelining publisher's whole window is handled in one loop pass, so
-     * each subscriber gets its messages in one writev instead of several. */
+     * each subscriber gets its messages in one writev instead of several.
+     * A short read means empty, except on TLS: SSL_read returns one record
+     * at a time, so TLS reads go on until EAGAIN. */
     size_t total = 0;
     ssize_t n;
     for (;;) {
@@ -413,16 +500,17 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         n = read_some(c, len);
         if (n <= 0) break;
         total += (size_t)n;
-        if ((size_t)n < len || total >= CLIENT_READ_PASS_MAX ||
+        if (((size_t)n < len && !c->tls) || total >= CLIENT_READ_PASS_MAX ||
             (long long)c->qbuf.len > cfg.client_query_buffer_limit)
             break;
     }
+    if (n < 0 && c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
     if (total == 0) {
         if (n == 0) {
             log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
             client_close_async(c);
         } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            log_verbose("Reading from client: %s", strerror(errno));
+            log_verbose("Reading from client: %s", conn_strerror(c));
             client_close_async(c);
         }
         return;
@@ -437,8 +525,14 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         return;
     }
     /* An end of file right after data is seen again on the next event, once
-     * the replies to that data have been written, as with one read a pass. */
+     * the replies to that data have been written, as with one read a pass.
+     * Not on TLS: a close_notify may be all the socket had, so no event
+     * follows; the replies are flushed and the client closed instead. */
     process_input(c);
+    if (n == 0 && c->tls && c->state == CLIENT_ACTIVE) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
+    /* Bytes OpenSSL already decrypted will not wake epoll: read them now.
+     * At most a record is left, so this recursion is shallow. */
+    if (c->tls && tls_pending(c->tls) > 0 && !(c->flags & CLIENT_READ_PAUSED)) on_readable(loop, fd, c, mask);
 }
 
 static void protocol_error(client *c) {
@@ -707,11 +801,11 @@ static int write_some(client *c) {
             cnt++;
         }
         if (cnt == 0) break;
-        ssize_t w = writev(c->fd, iov, cnt);
+        ssize_t w = conn_writev(c, iov, cnt);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            log_verbose("Error writing to client: %s", strerror(errno));
+            log_verbose("Error writing to client: %s", conn_strerror(c));
             client_close_async(c);
             return -1;
         }
@@ -729,7 +823,7 @@ static bool has_output(const client *c) {
 /* After a write: arm or disarm EV_WRITABLE, resume reading, finish closing. */
 static void after_write(client *c) {
     if (c->state == CLIENT_CLOSE_ASAP) return;
-    if (has_output(c)) {
+    if (has_output(c) || (c->tls && tls_read_needs_write(c->tls))) {
         if (!(c->flags & CLIENT_WRITE_ARMED)) {
             ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
             c->flags |= CLIENT_WRITE_ARMED;
@@ -750,6 +844,7 @@ static void after_write(client *c) {
         if (c->state == CLIENT_ACTIVE) {
             ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
             process_input(c);
+            if (c->tls && tls_pending(c->tls) > 0) on_readable(M.loop, c->fd, c, EV_READABLE);
             if (has_output(c)) mark_pending(c);
         }
     }
@@ -759,6 +854,14 @@ static void on_writable(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)fd, (void)mask;
     client *c = data;
     if (c->state == CLIENT_CLOSE_ASAP) return;
+    if (c->tls && !tls_handshake_done(c->tls)) {
+        tls_accept_step(c);
+        return;
+    }
+    if (c->tls && tls_read_needs_write(c->tls)) {
+        on_readable(loop, fd, c, EV_READABLE);
+        if (c->state == CLIENT_CLOSE_ASAP) return;
+    }
     if (write_some(c) == -1) return;
     after_write(c);
 }

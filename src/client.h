@@ -17,6 +17,7 @@ typedef struct pubsub_sub pubsub_sub;
 typedef struct frame frame;
 typedef struct client client;
 typedef struct acl_user acl_user;
+typedef struct tls_conn tls_conn;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -55,6 +56,7 @@ struct client {
     int resp;                     /* protocol: 2 or 3 */
     int db;                       /* SELECTed database (ignored by pub/sub) */
     bool authenticated;
+    tls_conn *tls;                /* owned: TLS state, NULL on a plain socket */
     char *user;                   /* owned: authenticated user name, NULL = "default" */
     acl_user *acl;                /* borrowed: lives in acl.c; the user named by user, NULL = default */
     char *name;                   /* owned: CLIENT SETNAME, NULL if none */
@@ -99,6 +101,8 @@ void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch)
 void client_on_accept(ev_loop *loop, int fd, void *data, int mask);
 /* Same for a unix-socket listener. */
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask);
+/* Same for a TLS listener: clients handshake before their first command. */
+void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask);
 
 /* Lifecycle. */
 void client_set_state(client *c, client_state state);

@@ -45,6 +45,7 @@ static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warn
 static const char *const supervised_names[] = {"upstart", "systemd", "auto", "no", NULL};
 static const char *const acl_pubsub_names[] = {"allchannels", "resetchannels", NULL};
 static const char *const protected_names[] = {"no", "yes", "local", NULL};
+static const char *const tls_auth_names[] = {"no", "yes", "optional", NULL};
 
 static int check_hz(long long *v, char *err, size_t errlen);
 static int apply_dir(const char *name, char *err, size_t errlen);
@@ -89,6 +90,23 @@ static const config_def core_defs[] = {
     MEM_DEF("client-query-buffer-limit", 0, client_query_buffer_limit, "1gb", 1024 * 1024),
     DEF("client-output-buffer-limit", CONFIG_T_OBUF, CONFIG_S_PTR, CONFIG_F_MULTI_ARG,
         "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", 0, 0, NULL, obuf_limits),
+    /* TLS: the server hooks rebuild the context and the TLS listeners */
+    INT_DEF("tls-port", 0, tls_port, "0", 0, 65535),
+    STR_DEF("tls-cert-file", 0, tls_cert_file, ""),
+    STR_DEF("tls-key-file", 0, tls_key_file, ""),
+    STR_DEF("tls-key-file-pass", CONFIG_F_SENSITIVE, tls_key_file_pass, ""),
+    STR_DEF("tls-dh-params-file", 0, tls_dh_params_file, ""),
+    STR_DEF("tls-ca-cert-file", 0, tls_ca_cert_file, ""),
+    STR_DEF("tls-ca-cert-dir", 0, tls_ca_cert_dir, ""),
+    ENUM_DEF("tls-auth-clients", 0, tls_auth_clients, "yes", tls_auth_names),
+    STR_DEF("tls-protocols", 0, tls_protocols, ""),
+    STR_DEF("tls-ciphers", 0, tls_ciphers, ""),
+    STR_DEF("tls-ciphersuites", 0, tls_ciphersuites, ""),
+    BOOL_DEF("tls-prefer-server-ciphers", 0, tls_prefer_server_ciphers, "no"),
+    BOOL_DEF("tls-session-caching", 0, tls_session_caching, "yes"),
+    DEF("tls-session-cache-size", CONFIG_T_INT, CONFIG_S_LL, 0, "20480", 0, INT_MAX, NULL, tls_session_cache_size),
+    DEF("tls-session-cache-timeout", CONFIG_T_INT, CONFIG_S_LL, 0, "300", 0, INT_MAX, NULL,
+        tls_session_cache_timeout),
 };
 
 #define CORE_COUNT (sizeof(core_defs) / sizeof(core_defs[0]))
