@@ -20,16 +20,13 @@
  * so ACL USERS and ACL LIST need no sorting. The default user is never
  * freed: clients may hold its address for the life of the server. */
 #include "acl.h"
+#include "acl_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -145,7 +142,7 @@ static bool eq(const char *s, size_t len, const char *cstr) {
 }
 
 /* Redis refuses whitespace and NUL in user names and patterns. */
-static bool has_spaces(const char *s, size_t len) {
+bool acl_name_has_spaces(const char *s, size_t len) {
     for (size_t i = 0; i < len; i++)
         if (s[i] == '\0' || s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) return true;
     return false;
@@ -362,7 +359,7 @@ static int apply_key_pattern(acl_selector *s, const char *op, size_t len) {
     } else {
         perm = KEY_ALL;
     }
-    if (has_spaces(op + off, len - off)) return ACL_ERR_SYNTAX;
+    if (acl_name_has_spaces(op + off, len - off)) return ACL_ERR_SYNTAX;
     pattern *p = patterns_find(s->keys, s->key_count, op + off, len - off);
     if (p) p->perm |= perm;
     else patterns_add(&s->keys, &s->key_count, op + off, len - off, perm);
@@ -371,7 +368,7 @@ static int apply_key_pattern(acl_selector *s, const char *op, size_t len) {
 
 static int apply_channel_pattern(acl_selector *s, const char *op, size_t len) {
     if (s->flags & SEL_ALLCHANNELS) return ACL_ERR_CHANNELS_AFTER_ALL;
-    if (has_spaces(op + 1, len - 1)) return ACL_ERR_SYNTAX;
+    if (acl_name_has_spaces(op + 1, len - 1)) return ACL_ERR_SYNTAX;
     if (!patterns_find(s->channels, s->channel_count, op + 1, len - 1))
         patterns_add(&s->channels, &s->channel_count, op + 1, len - 1, 0);
     return 0;
@@ -622,13 +619,17 @@ static long set_search(const acl_userset *set, const char *name, size_t len) {
     return -(long)lo - 1;
 }
 
-static acl_user *set_find(const acl_userset *set, const char *name, size_t len) {
+acl_userset *acl_userset_new(void) {
+    return mem_calloc(sizeof(acl_userset));
+}
+
+acl_user *acl_userset_find(const acl_userset *set, const char *name, size_t len) {
     long at = set_search(set, name, len);
     return at >= 0 ? set->v[at] : NULL;
 }
 
 /* Links u (owned) into set; false if the name is taken. */
-static bool set_insert(acl_userset *set, acl_user *u) {
+bool acl_userset_insert(acl_userset *set, acl_user *u) {
     long at = set_search(set, u->name, u->name_len);
     if (at >= 0) return false;
     size_t pos = (size_t)(-at - 1);
@@ -653,7 +654,7 @@ void acl_userset_free(acl_userset *set) {
     mem_free(set);
 }
 
-static acl_user *new_default_user(void) {
+acl_user *acl_default_user_new(void) {
     acl_user *u = acl_user_new("default", 7);
     acl_user_apply(u, "+@all", 5);
     acl_user_apply(u, "~*", 2);
@@ -665,8 +666,8 @@ static acl_user *new_default_user(void) {
 
 void acl_init(void) {
     acl_free();
-    A.default_user = new_default_user();
-    set_insert(&A.users, A.default_user);
+    A.default_user = acl_default_user_new();
+    acl_userset_insert(&A.users, A.default_user);
 }
 
 void acl_free(void) {
@@ -705,7 +706,15 @@ void acl_set_default_password(const char *pass) {
 }
 
 acl_user *acl_find_user(const char *name, size_t len) {
-    return set_find(&A.users, name, len);
+    return acl_userset_find(&A.users, name, len);
+}
+
+void acl_users_add(acl_user *u) {
+    acl_userset_insert(&A.users, u);
+}
+
+bool acl_user_disabled(const acl_user *u) {
+    return (u->flags & USER_DISABLED) != 0;
 }
 
 size_t acl_user_count(void) {
@@ -744,8 +753,8 @@ acl_user *acl_authenticate(const char *name, size_t name_len, const char *pass, 
 
 /* Joins "(a" "b)" style arguments into one "(a b)" rule, as Redis does for
  * selectors typed across arguments. Returns the rule count, or -1 with
- * *bad the index of the unclosed "(". out is owned (free_rules). */
-static int merge_rules(int n, const slice *in, slice **out, int *bad) {
+ * *bad the index of the unclosed "(". out is owned (acl_rules_free). */
+int acl_rules_merge(int n, const slice *in, slice **out, int *bad) {
     *out = mem_calloc(sizeof(slice) * (size_t)(n ? n : 1));
     int count = 0, open_at = -1;
     buf joined = {0};
@@ -783,20 +792,20 @@ static int merge_rules(int n, const slice *in, slice **out, int *bad) {
     return count;
 }
 
-static void free_rules(slice *rules, int n) {
+void acl_rules_free(slice *rules, int n) {
     for (int i = 0; i < n; i++) mem_free((void *)rules[i].ptr);
     mem_free(rules);
 }
 
 acl_user *acl_setuser_stage(const char *name, size_t name_len, int nrules, const slice *rules, char *err,
                             size_t errlen) {
-    if (has_spaces(name, name_len)) {
+    if (acl_name_has_spaces(name, name_len)) {
         snprintf(err, errlen, "ERR Usernames can't contain spaces or null characters");
         return NULL;
     }
     slice *merged;
     int bad;
-    int n = merge_rules(nrules, rules, &merged, &bad);
+    int n = acl_rules_merge(nrules, rules, &merged, &bad);
     if (n == -1) {
         snprintf(err, errlen, "ERR Unmatched parenthesis in acl selector starting at '%.*s'.",
                  (int)rules[bad].len, rules[bad].ptr);
@@ -811,18 +820,18 @@ acl_user *acl_setuser_stage(const char *name, size_t name_len, int nrules, const
             snprintf(err, errlen, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)merged[i].len,
                      merged[i].ptr, acl_error_text(e));
             acl_user_free(staged);
-            free_rules(merged, n);
+            acl_rules_free(merged, n);
             return NULL;
         }
     }
-    free_rules(merged, n);
+    acl_rules_free(merged, n);
     return staged;
 }
 
 acl_user *acl_setuser_commit(acl_user *staged) {
     acl_user *live = acl_find_user(staged->name, staged->name_len);
     if (!live) {
-        set_insert(&A.users, staged);
+        acl_userset_insert(&A.users, staged);
         return staged;
     }
     user_copy_rules(live, staged);
@@ -1090,193 +1099,17 @@ bool acl_channels_may_shrink(const acl_user *new_rights, const acl_user *old_rig
  * Start-up, ACL LOAD and ACL SAVE
  * ------------------------------------------------------------------------ */
 
-/* The `user` lines of redis.conf: users are created in file order; a
- * "user default" line starts from "reset". */
-static int load_config_users(void) {
-    for (int l = 0; l < cfg.users_count; l++) {
-        const config_line *line = &cfg.users[l];
-        const char *name = line->argv[0];
-        size_t name_len = strlen(name);
-        if (has_spaces(name, name_len)) {
-            log_warning("Spaces not allowed in ACL usernames");
-            return -1;
-        }
-        slice *args = mem_alloc(sizeof(slice) * (size_t)(line->argc ? line->argc : 1));
-        for (int i = 1; i < line->argc; i++) args[i - 1] = (slice){line->argv[i], strlen(line->argv[i])};
-        slice *rules;
-        int bad;
-        int n = merge_rules(line->argc - 1, args, &rules, &bad);
-        mem_free(args);
-        if (n == -1) {
-            log_warning("Error loading ACL rule '%s' for the user named '%s': Unmatched parenthesis in acl "
-                        "selector", line->argv[bad + 1], name);
-            return -1;
-        }
-        acl_user *u = acl_find_user(name, name_len);
-        if (u) {
-            acl_user_apply(u, "reset", 5);
-        } else {
-            u = acl_user_new(name, name_len);
-            set_insert(&A.users, u);
-        }
-        for (int i = 0; i < n; i++) {
-            int e = acl_user_apply(u, rules[i].ptr, rules[i].len);
-            if (e) {
-                log_warning("Error loading ACL rule '%s' for the user named '%s': %s", rules[i].ptr, name,
-                            acl_error_text(e));
-                free_rules(rules, n);
-                return -1;
-            }
-        }
-        free_rules(rules, n);
-        if (u->flags & USER_DISABLED)
-            log_notice("The user '%s' is disabled (there is no 'on' modifier in the user description). Make "
-                       "sure this is not a configuration error.", name);
-    }
-    return 0;
-}
-
-int acl_load_startup(void) {
-    bool have_file = cfg.aclfile && cfg.aclfile[0];
-    if (have_file && cfg.users_count > 0) {
-        log_warning("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path "
-                    "is invalid. This setup is very likely to lead to configuration errors and security holes, "
-                    "please define either an ACL file or declare users directly in your redis.conf, but not "
-                    "both.");
-        return -1;
-    }
-    if (load_config_users() == -1) {
-        log_warning("Critical error while loading ACLs. Exiting.");
-        return -1;
-    }
-    if (!have_file) return 0;
-    buf errors = {0};
-    acl_userset *set = acl_load_stage(cfg.aclfile, &errors);
-    if (!set) {
-        log_warning("Aborting Redis startup because of ACL errors: %.*s", (int)errors.len, errors.data);
-        buf_free(&errors);
-        return -1;
-    }
-    acl_load_commit(set, NULL, NULL);
-    buf_free(&errors);
-    return 0;
-}
-
-static void trim(const char **p, size_t *len, const char *chars) {
-    while (*len > 0 && (*p)[0] && strchr(chars, (*p)[0])) (*p)++, (*len)--;
-    while (*len > 0 && (*p)[*len - 1] && strchr(chars, (*p)[*len - 1])) (*len)--;
-}
-
-/* Splits at every single space, as Redis's ACL file reader does: runs of
- * spaces give empty arguments, which rules ignore. */
-static int split_spaces(const char *p, size_t len, slice **out) {
-    int n = 1;
-    for (size_t i = 0; i < len; i++) n += p[i] == ' ';
-    *out = mem_alloc(sizeof(slice) * (size_t)n);
-    int k = 0;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || p[i] == ' ') {
-            (*out)[k++] = (slice){p + start, i - start};
-            start = i + 1;
-        }
-    }
-    return k;
-}
-
-/* One line of the ACL file into set; problems go to errors. */
-static void load_line(acl_userset *set, const char *path, int lineno, const char *p, size_t len, buf *errors) {
-    trim(&p, &len, " \t\r\n");
-    if (len == 0) return;
-    slice *argv;
-    int argc = split_spaces(p, len, &argv);
-    if (argc < 2 || argv[0].len != 4 || memcmp(argv[0].ptr, "user", 4) != 0) {
-        buf_printf(errors, "%s:%d should start with user keyword followed by the username. ", path, lineno);
-        mem_free(argv);
-        return;
-    }
-    if (has_spaces(argv[1].ptr, argv[1].len)) {
-        buf_printf(errors, "'%s:%d: username '%.*s' contains invalid characters. ", path, lineno,
-                   (int)argv[1].len, argv[1].ptr);
-        mem_free(argv);
-        return;
-    }
-    acl_user *u = acl_user_new(argv[1].ptr, argv[1].len);
-    if (!set_insert(set, u)) {
-        buf_printf(errors, "WARNING: Duplicate user '%.*s' found on line %d. ", (int)argv[1].len, argv[1].ptr,
-                   lineno);
-        acl_user_free(u);
-        mem_free(argv);
-        return;
-    }
-    slice *rules;
-    int bad;
-    int n = merge_rules(argc - 2, argv + 2, &rules, &bad);
-    mem_free(argv);
-    if (n == -1) {
-        buf_printf(errors, "%s:%d: Unmatched parenthesis in selector definition.", path, lineno);
-        return;
-    }
-    bool reported = false;
-    for (int i = 0; i < n; i++) {
-        const char *r = rules[i].ptr;
-        size_t rlen = rules[i].len;
-        trim(&r, &rlen, "\t\r\n");
-        int e = acl_user_apply(u, r, rlen);
-        if (e == ACL_ERR_UNKNOWN) {
-            /* Unknown names are safe to echo; other rules may hold secrets. */
-            buf_printf(errors, "%s:%d: Error in applying operation '%.*s': %s. ", path, lineno, (int)rlen, r,
-                       acl_error_text(e));
-        } else if (e && !reported) {
-            buf_printf(errors, "%s:%d: %s. ", path, lineno, acl_error_text(e));
-            reported = true;
-        }
-    }
-    free_rules(rules, n);
-}
-
-acl_userset *acl_load_stage(const char *path, buf *errors) {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        buf_printf(errors, "Error loading ACLs, opening file '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    buf text = {0};
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) buf_append(&text, chunk, got);
-    fclose(fp);
-    acl_userset *set = mem_calloc(sizeof(*set));
-    size_t start_len = errors->len, pos = 0;
-    for (int lineno = 1; pos <= text.len; lineno++) {
-        const char *line = text.data ? text.data + pos : "";
-        const char *nl = text.len > pos ? memchr(line, '\n', text.len - pos) : NULL;
-        size_t len = nl ? (size_t)(nl - line) : text.len - pos;
-        load_line(set, path, lineno, line, len, errors);
-        pos += len + 1;
-    }
-    buf_free(&text);
-    if (errors->len != start_len) {
-        buf_append_str(errors, "WARNING: ACL errors detected, no change to the previously active ACL rules "
-                               "was performed");
-        acl_userset_free(set);
-        return NULL;
-    }
-    if (!set_find(set, "default", 7)) set_insert(set, new_default_user());
-    return set;
-}
-
 const acl_user *acl_userset_default(const acl_userset *set) {
-    return set_find(set, "default", 7);
+    return acl_userset_find(set, "default", 7);
 }
 
 void acl_load_commit(acl_userset *set, void (*on_removed)(void *ctx, acl_user *u), void *ctx) {
     /* The default user keeps its address: the new rules are copied in. */
-    acl_user *new_default = set_find(set, "default", 7);
+    acl_user *new_default = acl_userset_find(set, "default", 7);
     set_remove(set, new_default);
     user_copy_rules(A.default_user, new_default);
     acl_user_free(new_default);
-    set_insert(set, A.default_user);
+    acl_userset_insert(set, A.default_user);
     for (size_t i = 0; i < A.users.n; i++) {
         acl_user *old = A.users.v[i];
         if (old == A.default_user) continue;
@@ -1286,51 +1119,4 @@ void acl_load_commit(acl_userset *set, void (*on_removed)(void *ctx, acl_user *u
     mem_free(A.users.v);
     A.users = *set;
     mem_free(set);
-}
-
-int acl_save_file(const char *path) {
-    buf text = {0};
-    for (size_t i = 0; i < A.users.n; i++) {
-        buf_append_str(&text, "user ");
-        buf_append(&text, A.users.v[i]->name, A.users.v[i]->name_len);
-        buf_append_char(&text, ' ');
-        acl_user_describe(A.users.v[i], &text);
-        buf_append_char(&text, '\n');
-    }
-    buf tmp = {0};
-    buf_printf(&tmp, "%s.tmp-%d-%lld", path, (int)getpid(), util_time_ms());
-    buf_append_char(&tmp, '\0');
-    int rc = -1;
-    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd == -1) {
-        log_warning("Opening temp ACL file for ACL SAVE: %s", strerror(errno));
-        goto done;
-    }
-    size_t off = 0;
-    while (off < text.len) {
-        ssize_t n = write(fd, text.data + off, text.len - off);
-        if (n <= 0) {
-            if (n == -1 && errno == EINTR) continue;
-            log_warning("Writing ACL file for ACL SAVE: %s", strerror(errno));
-            goto done;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) == -1) {
-        log_warning("Syncing ACL file for ACL SAVE: %s", strerror(errno));
-        goto done;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp.data, path) == -1) {
-        log_warning("Renaming ACL file for ACL SAVE: %s", strerror(errno));
-        goto done;
-    }
-    rc = 0;
-done:
-    if (fd != -1) close(fd);
-    if (rc == -1) unlink(tmp.data);
-    buf_free(&tmp);
-    buf_free(&text);
-    return rc;
 }
