@@ -51,8 +51,15 @@ rm -rf "$dir"
 mkdir -p "$dir"
 # A loopback port nobody listens on, picked by binding to it.
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+tls_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'bind 127.0.0.1\nport %s\ndaemonize no\nloglevel verbose\nlogfile ""\nsave ""\nappendonly no\ndir %s\n' \
     "$port" "$dir" >"$dir/server.conf"
+# A TLS listener too, so the TLS paths (handshake, records, a failed
+# handshake, close) run under valgrind as well.
+sh utils/gen-test-certs.sh "$dir/tls" >/dev/null 2>&1
+check "test certificates (utils/gen-test-certs.sh)" $?
+printf 'tls-port %s\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients optional\n' \
+    "$tls_port" "$dir/tls/server.crt" "$dir/tls/server.key" "$dir/tls/ca.crt" >>"$dir/server.conf"
 
 valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
@@ -79,7 +86,7 @@ if [ $ready -ne 0 ]; then
     finish
 fi
 
-/usr/bin/python3 tests/helpers/scenario.py "$port" >"$dir/scenario.log" 2>&1
+/usr/bin/python3 tests/helpers/scenario.py "$port" "$tls_port" "$dir/tls/ca.crt" >"$dir/scenario.log" 2>&1
 scenario=$?
 while read -r line; do
     case $line in

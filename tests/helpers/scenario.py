@@ -1,15 +1,18 @@
 #!/usr/bin/python3
-"""scenario.py PORT -- a short tour of the server's code paths for
+"""scenario.py PORT TLS_PORT CA_FILE -- a short tour of the server's code paths for
 tests/valgrind.sh: every kind of subscription in RESP2 and RESP3, small
 and 1 MiB messages, CLIENT KILL, a client leaving with output still
 queued, a big subscriber leaving (released in slices), CONFIG SET, ACL
 SETUSER and AUTH, MULTI/EXEC, a protocol error, half a command left
-behind, and finally SHUTDOWN with clients still subscribed.
+behind, TLS subscribers (one leaving mid-handshake, one speaking plain RESP
+to the TLS port), and finally SHUTDOWN with clients still subscribed.
 
 Prints "ok: STEP" or "FAIL: STEP: why" per step, and exits 1 if a step
 failed. Replies are checked byte for byte where the bytes are fixed; every
 read has a deadline (valgrind makes the server some 20 times slower)."""
 import os
+import socket
+import ssl
 import sys
 import time
 
@@ -75,7 +78,9 @@ def client():
 def main():
     global PORT
     PORT = int(sys.argv[1])
+    tls_port, ca_file = int(sys.argv[2]), sys.argv[3]
     big = b"B" * (1 << 20)
+    tls_clients = []
     admin = client()
     sub2, sub3, pub = client(), client(), client()
 
@@ -201,6 +206,33 @@ def main():
             read_reply(admin)
         want(call(admin, "PUBSUB", "NUMPAT"), b":2\r\n")
 
+    def tls():
+        ctx = ssl.create_default_context(cafile=ca_file)
+        raw = socket.create_connection(("127.0.0.1", tls_port), timeout=60)
+        t = ctx.wrap_socket(raw, server_hostname="localhost")
+        t.sendall(encode("SUBSCRIBE", "w.tls"))
+        read_reply(t)
+        want(call(pub, "PUBLISH", "w.tls", big), b":1\r\n")
+        want(read_reply(t), encode("message", "w.tls", big))
+        # One that leaves halfway through its handshake, one that speaks
+        # plain RESP to the TLS port; the TLS subscriber stays for SHUTDOWN.
+        half_tls = socket.create_connection(("127.0.0.1", tls_port), timeout=60)
+        half_tls.sendall(b"\x16\x03\x01\x00\x10")
+        half_tls.close()
+        plain = socket.create_connection(("127.0.0.1", tls_port), timeout=60)
+        plain.sendall(encode("PING"))
+        deadline = time.time() + 60
+        try:
+            while plain.recv(100) != b"":
+                if time.time() > deadline:
+                    raise Failure("plain client on the TLS port still connected")
+        except ConnectionResetError:
+            pass  # closed with its request unread: a reset is a close too
+        plain.close()
+        want(call(pub, "PUBLISH", "w.tls", "again"), b":1\r\n")
+        want(read_reply(t), encode("message", "w.tls", "again"))
+        tls_clients.append(t)
+
     def shutdown():
         admin.sendall(encode("SHUTDOWN", "NOSAVE"))
         deadline = time.time() + 60
@@ -218,6 +250,7 @@ def main():
     step("MULTI/EXEC, DISCARD, a MULTI left open", multi)
     step("a protocol error closes; half a command left behind", protocol_error)
     step("INFO, CLIENT LIST, PUBSUB, COMMAND", introspection)
+    step("TLS: subscribe, 1 MiB message, a half handshake, plain RESP on the TLS port", tls)
     step("SHUTDOWN NOSAVE with subscribers connected", shutdown)
     return 1 if failed else 0
 
