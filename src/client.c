@@ -44,6 +44,10 @@
 
 #define CLIENT_READ_LEN (16 * 1024)          /* bytes per read(), Redis's size */
 #define CLIENT_READ_PASS_MAX (256 * 1024)    /* bytes read from one client per loop pass */
+/* Message bytes queued for subscribers in one loop pass past which no
+ * client reads beyond its first chunk: the flush of that much takes a few
+ * ms of kernel copying, the longest anyone should wait. */
+#define CLIENT_PASS_QUEUE_MAX (16 * 1024 * 1024)
 #define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
 #define CLIENT_REPLY_KEEP 16384              /* reply buffer kept when idle, bytes */
 #define CLIENT_IOV_MAX 256
@@ -91,6 +95,7 @@ static struct {
     int argv_cap;
     buf discard;                   /* replies of CLIENT REPLY OFF/SKIP */
     client_stats stats;
+    size_t pass_queued;            /* message bytes queued this loop pass */
 } M;
 
 static void on_readable(ev_loop *loop, int fd, void *data, int mask);
@@ -487,11 +492,14 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         tls_accept_step(c);
         return;
     }
-    /* Read until the socket is empty, up to CLIENT_READ_PASS_MAX: a
-     * pipelining publisher's whole window is handled in one loop pass, so
-     * each subscriber gets its messages in one writev instead of several.
-     * A short read means empty, except on TLS: SSL_read returns one record
-     * at a time, so TLS reads go on until EAGAIN. */
+    /* Read, run what came, and read again while the socket had more and
+     * this pass is still light: a pipelining publisher's window is then
+     * handled in one pass and each subscriber gets its messages in one
+     * writev. The first read is always made, as one read a pass (Redis);
+     * the later ones stop at CLIENT_READ_PASS_MAX bytes, or once this pass
+     * has queued CLIENT_PASS_QUEUE_MAX bytes of messages for the flush,
+     * which bounds how long everybody else waits for it. A short read means
+     * empty, except on TLS: SSL_read returns one record at a time. */
     size_t total = 0;
     ssize_t n;
     for (;;) {
@@ -500,9 +508,19 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         n = read_some(c, len);
         if (n <= 0) break;
         total += (size_t)n;
-        if (((size_t)n < len && !c->tls) || total >= CLIENT_READ_PASS_MAX ||
-            (long long)c->qbuf.len > cfg.client_query_buffer_limit)
-            break;
+        M.stats.total_net_input_bytes += (long long)n;
+        if (c->qbuf.len > c->qbuf_peak) c->qbuf_peak = c->qbuf.len;
+        if ((long long)c->qbuf.len > cfg.client_query_buffer_limit) {
+            log_warning("Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
+                        (unsigned long long)c->id, c->addr, c->qbuf.len);
+            client_close_async(c);
+            return;
+        }
+        c->last_active_ms = util_time_ms();
+        process_input(c);
+        if (c->state != CLIENT_ACTIVE || (c->flags & CLIENT_READ_PAUSED)) break;
+        bool maybe_more = (size_t)n == len || c->tls;
+        if (!maybe_more || total >= CLIENT_READ_PASS_MAX || M.pass_queued >= CLIENT_PASS_QUEUE_MAX) break;
     }
     if (n < 0 && c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
     if (total == 0) {
@@ -515,24 +533,15 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         }
         return;
     }
-    if (c->qbuf.len > c->qbuf_peak) c->qbuf_peak = c->qbuf.len;
-    M.stats.total_net_input_bytes += (long long)total;
-    c->last_active_ms = util_time_ms();
-    if ((long long)c->qbuf.len > cfg.client_query_buffer_limit) {
-        log_warning("Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
-                    (unsigned long long)c->id, c->addr, c->qbuf.len);
-        client_close_async(c);
-        return;
-    }
     /* An end of file right after data is seen again on the next event, once
      * the replies to that data have been written, as with one read a pass.
      * Not on TLS: a close_notify may be all the socket had, so no event
      * follows; the replies are flushed and the client closed instead. */
-    process_input(c);
     if (n == 0 && c->tls && c->state == CLIENT_ACTIVE) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
     /* Bytes OpenSSL already decrypted will not wake epoll: read them now.
      * At most a record is left, so this recursion is shallow. */
-    if (c->tls && tls_pending(c->tls) > 0 && !(c->flags & CLIENT_READ_PAUSED)) on_readable(loop, fd, c, mask);
+    if (c->tls && c->state == CLIENT_ACTIVE && tls_pending(c->tls) > 0 && !(c->flags & CLIENT_READ_PAUSED))
+        on_readable(loop, fd, c, mask);
 }
 
 static void protocol_error(client *c) {
@@ -689,6 +698,7 @@ static size_t pending_bytes(const client *c) {
 void client_add_frame(client *c, frame *f) {
     if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) return;
     mark_pending(c);
+    M.pass_queued += f->len;
     if (f->len <= CLIENT_FRAME_COPY_MAX) {
         buf_append(&c->reply, f->data, f->len);
     } else {
@@ -884,6 +894,7 @@ void client_before_sleep(void) {
             after_write(c);
         }
     }
+    M.pass_queued = 0;
     free_closing();
     if (M.zombies) release_zombies(CLIENT_RELEASE_US);
 }
