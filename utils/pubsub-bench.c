@@ -197,10 +197,7 @@ static int64_t server_rss(void) { return proc_rss_bytes(opt.server_pid); }
 
 static void conn_set_events(conn *c, bool rd, bool wr) {
     if (c->closed || (c->reading == rd && c->writing == wr)) return;
-    struct epoll_event ev = {0};
-    ev.events = (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0) | EPOLLRDHUP;
-    ev.data.ptr = c;
-    if (epoll_ctl(B.ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    epoll_mod(B.ep, c->fd, c, rd, wr);
     c->reading = rd;
     c->writing = wr;
 }
@@ -430,22 +427,20 @@ static void publish_fill(uint64_t now) {
 
 static void handle_read(conn *c) {
     for (int rounds = 0; rounds < 4; rounds++) {
-        ssize_t n = read(c->fd, rbuf, sizeof rbuf);
-        if (n > 0) {
-            B.batch_now = now_ns();
-            reader_feed(&c->rd, c, on_frame, fast_frame, rbuf, (size_t)n);
-            if (c->rd.bad) {
-                fprintf(stderr, "pubsub-bench: protocol error from server (role %d)\n", c->role);
-                conn_mark_closed(c);
-                return;
-            }
-            if ((size_t)n < sizeof rbuf) return;
-            continue;
+        long n = sock_read(c->fd, rbuf, sizeof rbuf);
+        if (n == 0) return;
+        if (n < 0) {
+            conn_mark_closed(c);
+            return;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        conn_mark_closed(c);
-        return;
+        B.batch_now = now_ns();
+        reader_feed(&c->rd, c, on_frame, fast_frame, rbuf, (size_t)n);
+        if (c->rd.bad) {
+            fprintf(stderr, "pubsub-bench: protocol error from server (role %d)\n", c->role);
+            conn_mark_closed(c);
+            return;
+        }
+        if ((size_t)n < sizeof rbuf) return;
     }
 }
 

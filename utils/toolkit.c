@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -252,6 +253,24 @@ int tcp_connect(const char *host, int port, int rcvbuf, uint32_t src, char *err,
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
+}
+
+long sock_read(int fd, void *buf, size_t cap) {
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n > 0) return (long)n;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        if (n == 0) errno = 0;
+        return -1;
+    }
+}
+
+void epoll_mod(int ep, int fd, void *ptr, bool rd, bool wr) {
+    struct epoll_event ev = {0};
+    ev.events = (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0) | EPOLLRDHUP;
+    ev.data.ptr = ptr;
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
 }
 
 /* ======================== Streaming RESP reader ============================ */

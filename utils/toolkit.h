@@ -71,6 +71,14 @@ void outbuf_free(outbuf *o);
  * with err filled. */
 int tcp_connect(const char *host, int port, int rcvbuf, uint32_t src, char *err, size_t err_len);
 
+/* One read(): > 0 bytes read; 0 nothing to read now (EAGAIN); -1 the peer
+ * closed (errno 0) or an error (errno set). EINTR is retried. */
+long sock_read(int fd, void *buf, size_t cap);
+
+/* epoll_ctl(EPOLL_CTL_MOD) of fd with data ptr: EPOLLIN when rd, EPOLLOUT
+ * when wr, EPOLLRDHUP always; dies on failure. */
+void epoll_mod(int ep, int fd, void *ptr, bool rd, bool wr);
+
 /* ---- Streaming RESP reader ----
  * Every socket is read into one shared buffer and fed here; the reader keeps
  * a few bytes of state per connection (a header line cut by a read, bytes
