@@ -165,11 +165,11 @@ struct conn {
     bool got_err, got_ok;       /* an error / +OK reply seen */
     int list_pos;               /* index in its role list */
     uint32_t id;
-    uint64_t born_ns, due_ns;   /* creation; the next lifecycle step */
+    uint64_t due_ns;            /* the next lifecycle step */
     int64_t acks_left;          /* (un)subscribe confirmations awaited */
     int bad_case;               /* R_BAD: index into bad_cases[] */
     int leave;                  /* R_CHURN: how it will leave */
-    healthy *h;                 /* owned, R_HEALTHY */
+    healthy *h;                 /* borrowed, R_HEALTHY: lives in S.hs */
     uint16_t *ring;             /* owned, R_PUB: expected receivers per PUBLISH */
     uint32_t ring_head, ring_len;
     outbuf out;
@@ -179,13 +179,14 @@ struct conn {
 typedef struct stats {
     uint64_t published, pub_bytes, flooded;
     uint64_t delivered, delivered_bytes, missed, duplicates, reordered, corrupt, unexpected;
-    uint64_t receivers_short, pub_errors, healthy_lost, setup_errors;
-    uint64_t churn_opened, churn_done, churn_quit, churn_close, churn_reset, churn_halfclose;
+    uint64_t receivers_short, pub_errors, healthy_lost, refused;
+    uint64_t churn_opened, churn_quit, churn_close, churn_reset, churn_halfclose;
     uint64_t churn_lost, churn_errors, churn_timeouts, churn_deliveries, churn_subs;
     uint64_t slow_opened, slow_cut, slow_survived;
     uint64_t bad_opened, bad_handled, bad_failed;
     uint64_t pings, ping_over, ping_stalls;
     uint64_t ping_max_ns, ping_window_max_ns;
+    uint64_t wait_ns, wait_window_ns, wait_max_1s_ns;   /* server run-queue wait */
     bool server_gone;
 } stats;
 
@@ -197,7 +198,7 @@ static struct {
     int ndead, dead_cap;
     conn *pubs[MAX_PUBS];
     conn *flood, *ping;
-    healthy *hs[N_HEALTHY];
+    healthy *hs[N_HEALTHY];     /* owned: kept after a connection is lost */
     int healthy_per_chan[NALL];
     uint64_t seq[MAX_PUBS][NALL];   /* next sequence per stream = messages sent */
     uint32_t next_id;
@@ -267,6 +268,10 @@ static void conn_close(conn *c, bool reset) {
     close(c->fd);
     c->closed = true;
     list_del(c);
+    for (int p = 0; p < MAX_PUBS; p++)
+        if (S.pubs[p] == c) S.pubs[p] = NULL;
+    if (S.flood == c) S.flood = NULL;
+    if (S.ping == c) S.ping = NULL;
     if (S.ndead == S.dead_cap) {
         S.dead_cap = S.dead_cap ? S.dead_cap * 2 : 64;
         S.dead = xrealloc(S.dead, (size_t)S.dead_cap * sizeof *S.dead);
@@ -276,7 +281,6 @@ static void conn_close(conn *c, bool reset) {
 
 static void conn_free(conn *c) {
     outbuf_free(&c->out);
-    free(c->h);
     free(c->ring);
     free(c);
 }
@@ -307,14 +311,13 @@ static conn *conn_open(enum role role, int rcvbuf, bool reading) {
     if (fd < 0) {
         static int shown;
         if (shown++ < 5) fprintf(stderr, "soak: %s\n", err);
-        S.s.setup_errors++;
+        S.s.refused++;
         return NULL;
     }
     conn *c = xcalloc(1, sizeof *c);
     c->fd = fd;
     c->role = (uint8_t)role;
     c->id = S.next_id++;
-    c->born_ns = now_ns();
     reader_init(&c->rd);
     struct epoll_event ev = {0};
     ev.events = (reading ? EPOLLIN : 0) | EPOLLRDHUP;
@@ -529,7 +532,6 @@ static void on_healthy_frame(conn *c, const rframe *f) {
         }
     }
     if (f->type == '%' && c->resp3) return;     /* the HELLO 3 reply */
-    if (f->type == '-') S.s.setup_errors++;
     S.s.unexpected++;
 }
 
@@ -608,7 +610,6 @@ static void churn_partial(conn *c, uint64_t now) {
 }
 
 static void churn_leave(conn *c, uint64_t now) {
-    S.s.churn_done++;
     switch (c->leave) {
     case L_QUIT: {
         const char *argv[] = { "QUIT" };
@@ -662,6 +663,8 @@ static void churn_tick(uint64_t now) {
             continue;
         } else if (c->phase == P_LIVE) {
             churn_partial(c, now);
+        } else if (c->phase == P_PARTIAL && c->acks_left > 0 && now < c->due_ns + s_to_ns(5)) {
+            continue;           /* confirmations still on their way */
         } else if (c->phase == P_PARTIAL && c->acks_left == 0) {
             churn_leave(c, now);
             i--;                /* the list may have shrunk under i */
@@ -926,6 +929,9 @@ static void on_lost(conn *c, const char *why) {
         if (c->phase != P_LEAVING) {
             S.s.churn_lost++;
             fprintf(stderr, "soak: churn client lost its connection: %s\n", why);
+        } else if (c->leave == L_QUIT && !c->got_ok) {
+            S.s.churn_errors++;
+            fprintf(stderr, "soak: churn client: connection closed before +OK to QUIT\n");
         }
         break;
     default: {
@@ -1011,21 +1017,48 @@ static void sample_rss(uint64_t now, uint64_t t0) {
     nsamples++;
 }
 
+/* Time the server spent runnable but waiting for a CPU (the second field of
+ * /proc/PID/schedstat, ns), -1 if unknown. On a shared machine this is how
+ * a slow PING is told apart: the server was not stuck, it was not running. */
+static int64_t server_run_wait_ns(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/schedstat", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    unsigned long long run, wait;
+    int n = fscanf(f, "%llu %llu", &run, &wait);
+    fclose(f);
+    return n == 2 ? (int64_t)wait : -1;
+}
+
+static void sample_wait(void) {
+    static int64_t last = -1;
+    int64_t w = opt.server_pid > 0 ? server_run_wait_ns() : -1;
+    if (w >= 0 && last >= 0 && w >= last) {
+        uint64_t d = (uint64_t)(w - last);
+        S.s.wait_ns += d;
+        S.s.wait_window_ns += d;
+        if (d > S.s.wait_max_1s_ns) S.s.wait_max_1s_ns = d;
+    }
+    last = w;
+}
+
 static double last_rss_mb(void) { return nsamples ? samples[nsamples - 1].rss_mb : -1; }
 
 static void progress(double t_s) {
     printf("t=%.0f published=%llu delivered=%llu missed=%llu duplicates=%llu reordered=%llu "
            "churn=%llu slow_cut=%llu malformed=%llu ping_max_ms=%.2f pings_over_10ms=%llu "
-           "rss_mb=%.1f clients=%d\n",
+           "server_cpu_wait_ms=%.0f rss_mb=%.1f clients=%d\n",
            t_s, (unsigned long long)S.s.published, (unsigned long long)S.s.delivered,
            (unsigned long long)S.s.missed, (unsigned long long)S.s.duplicates,
            (unsigned long long)S.s.reordered, (unsigned long long)S.s.churn_opened,
            (unsigned long long)S.s.slow_cut, (unsigned long long)S.s.bad_handled,
            (double)S.s.ping_window_max_ns / 1e6, (unsigned long long)S.s.ping_over,
-           last_rss_mb(), S.n[R_PUB] + S.n[R_FLOOD] + S.n[R_HEALTHY] + S.n[R_CHURN] +
+           (double)S.s.wait_window_ns / 1e6, last_rss_mb(), S.n[R_PUB] + S.n[R_FLOOD] + S.n[R_HEALTHY] + S.n[R_CHURN] +
            S.n[R_SLOW] + S.n[R_BAD] + S.n[R_PING]);
     fflush(stdout);
     S.s.ping_window_max_ns = 0;
+    S.s.wait_window_ns = 0;
 }
 
 /* ======================== Phases ========================================== */
@@ -1081,6 +1114,7 @@ static void run_load(uint64_t t0) {
         uint64_t now = now_ns();
         if (now >= next_sample) {
             sample_rss(now, t0);
+            sample_wait();
             next_sample += 1000000000u;
         }
         if (now >= next_report) {
@@ -1198,7 +1232,8 @@ static void summary(double run_s, double drain_s) {
            "pings=%llu ping_p50_ms=%.3f ping_p99_ms=%.3f ping_p999_ms=%.3f ping_max_ms=%.3f "
            "pings_over_10ms=%llu ping_stalls=%llu rss_start_mb=%.1f rss_after_warmup_mb=%.1f "
            "rss_median_mb=%.1f rss_end_mb=%.1f rss_max_mb=%.1f rss_slope_mb_per_min=%.3f "
-           "warmup_s=%.0f rss_samples=%d connect_errors=%llu\n",
+           "warmup_s=%.0f rss_samples=%d refused=%llu server_cpu_wait_ms=%.0f "
+           "server_cpu_wait_max_ms_per_s=%.1f\n",
            run_s, drain_s, U(s->published), (double)s->published / run_s,
            (double)s->pub_bytes / 1048576.0, U(s->delivered), U(expected), U(s->missed),
            U(s->duplicates), U(s->reordered), U(s->corrupt), U(s->unexpected),
@@ -1211,7 +1246,7 @@ static void summary(double run_s, double drain_s) {
            hist_quantile_us(S.ping_lat, 0.99) / 1000, hist_quantile_us(S.ping_lat, 0.999) / 1000,
            (double)s->ping_max_ns / 1e6, U(s->ping_over), U(s->ping_stalls), r.start,
            r.after_warmup, r.median, r.end, r.max, r.slope_mb_min, r.warmup_s, nsamples,
-           U(s->setup_errors));
+           U(s->refused), (double)s->wait_ns / 1e6, (double)s->wait_max_1s_ns / 1e6);
 
     check(!s->server_gone, "the server process stayed up (pid %ld)", opt.server_pid);
     check(s->healthy_lost == 0 && s->pub_errors == 0 && s->ping_stalls == 0,
@@ -1237,11 +1272,13 @@ static void summary(double run_s, double drain_s) {
     check(s->bad_handled > 0 && s->bad_failed == 0,
           "malformed clients answered as required: %llu of %llu (failed %llu)",
           U(s->bad_handled), U(s->bad_opened), U(s->bad_failed));
-    check(s->setup_errors == 0, "every connection was accepted (%llu refused)", U(s->setup_errors));
+    check(s->refused == 0, "every connection was accepted (%llu refused)", U(s->refused));
     check(s->pings > 0 && (double)s->ping_max_ns / 1e6 <= limit_ms,
-          "PING answered within %.0f ms throughout%s: max %.2f ms, p99.9 %.2f ms, %llu of %llu over 10 ms",
+          "PING answered within %.0f ms throughout%s: max %.2f ms, p99.9 %.2f ms, %llu of %llu "
+          "over 10 ms (the server waited %.0f ms for a CPU in all, at most %.0f ms in a second)",
           limit_ms, opt.relaxed_note ? opt.relaxed_note : "", (double)s->ping_max_ns / 1e6,
-          hist_quantile_us(S.ping_lat, 0.999) / 1000, U(s->ping_over), U(s->pings));
+          hist_quantile_us(S.ping_lat, 0.999) / 1000, U(s->ping_over), U(s->pings),
+          (double)s->wait_ns / 1e6, (double)s->wait_max_1s_ns / 1e6);
     if (opt.server_pid <= 0) {
         check(true, "RSS not judged # SKIP no --server-pid");
         return;
@@ -1278,7 +1315,7 @@ static void usage(FILE *f) {
         "            [--malformed-per-s 10] [--ping-ms 10] [--ping-limit-ms 10]\n"
         "            [--slope-limit 1.0] [--report 10] [--drain 10] [--setup-timeout 60]\n"
         "            [--seed 1] [--smoke]\n"
-        "--smoke relaxes the PING bound to 100 ms for short runs on a shared machine\n"
+        "--smoke relaxes the PING bound to 500 ms for short runs on a shared machine\n"
         "(the full soak keeps 10 ms); the server should run with\n"
         "client-output-buffer-limit pubsub 4mb 1mb 10 (utils/soak.sh does that).\n");
 }
@@ -1325,7 +1362,7 @@ static void parse_args(int argc, char **argv) {
         case 't': opt.tick_ms = arg_num(optarg, "tick-ms", 0, 1000); break;
         case 'S': opt.seed = (unsigned)arg_num(optarg, "seed", 0, 4e9); break;
         case 'k':
-            opt.ping_limit_ms = 100;
+            opt.ping_limit_ms = 500;
             opt.relaxed_note = " (relaxed from 10 ms: smoke run on a shared machine)";
             break;
         case 'H': usage(stdout); exit(0);
@@ -1365,6 +1402,7 @@ int main(int argc, char **argv) {
     free_dead();
     for (int r = 0; r < R_COUNT; r++) free(S.list[r]);
     free(S.dead);
+    for (int i = 0; i < N_HEALTHY; i++) free(S.hs[i]);
     free(samples);
     free(S.ping_lat);
     close(S.ep);
