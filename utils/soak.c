@@ -71,14 +71,14 @@ typedef struct options {
     double setup_timeout_s;
     double drain_s;             /* bound on waiting for the last messages */
     unsigned seed;
-    const char *relaxed_note;   /* --smoke: why the PING bound is relaxed */
+    bool smoke;                 /* short run on a shared machine: PING judged leniently */
 } options;
 
 static options opt = {
     .host = "127.0.0.1", .port = 6379, .server_pid = 0, .seconds = 600, .rate = 20000,
     .publishers = 4, .churn = 20, .slow = 3, .malformed_per_s = 10, .ping_ms = 10, .tick_ms = 5,
     .ping_limit_ms = 10, .slope_limit_mb_min = 1.0, .report_s = 10,
-    .setup_timeout_s = 60, .drain_s = 10, .seed = 1, .relaxed_note = NULL,
+    .setup_timeout_s = 60, .drain_s = 10, .seed = 1, .smoke = false,
 };
 
 /* ======================== Channels and healthy subscriptions =============== */
@@ -90,6 +90,7 @@ static options opt = {
 #define NALL (NCHAN + NSHARD)
 #define BUSY_CHANNEL "soak:busy"
 #define MAX_PUBS 16
+#define SMOKE_PING_OWN_MS 100   /* --smoke: bound on a PING less the server's CPU wait */
 
 static char chan_name[NALL][16];
 static int chan_name_len[NALL];
@@ -169,6 +170,8 @@ struct conn {
     int64_t acks_left;          /* (un)subscribe confirmations awaited */
     int bad_case;               /* R_BAD: index into bad_cases[] */
     int leave;                  /* R_CHURN: how it will leave */
+    uint64_t flood_mark;        /* R_SLOW: S.flood_acked when it subscribed */
+    bool judged;                /* R_SLOW: flooded enough to be judged */
     healthy *h;                 /* borrowed, R_HEALTHY: lives in S.hs */
     uint16_t *ring;             /* owned, R_PUB: expected receivers per PUBLISH */
     uint32_t ring_head, ring_len;
@@ -182,11 +185,13 @@ typedef struct stats {
     uint64_t receivers_short, pub_errors, healthy_lost, refused;
     uint64_t churn_opened, churn_quit, churn_close, churn_reset, churn_halfclose;
     uint64_t churn_lost, churn_errors, churn_timeouts, churn_deliveries, churn_subs;
-    uint64_t slow_opened, slow_cut, slow_survived;
+    uint64_t slow_opened, slow_cut, slow_survived, slow_undecided;
     uint64_t bad_opened, bad_handled, bad_failed;
     uint64_t pings, ping_over, ping_stalls;
     uint64_t ping_max_ns, ping_window_max_ns;
-    uint64_t wait_ns, wait_window_ns, wait_max_1s_ns;   /* server run-queue wait */
+    uint64_t ping_own_over, ping_own_max_ns;    /* less the server's CPU wait */
+    uint64_t wait_ns, wait_window_ns;   /* server run-queue wait */
+    double wait_max_pct;        /* largest share of a ~1 s sample spent waiting */
     bool server_gone;
 } stats;
 
@@ -204,10 +209,12 @@ static struct {
     uint32_t next_id;
     bool loading;               /* load phase: publish, churn, slow, malformed */
     uint64_t load_t0, pub_sent_paced, flood_sent, bad_sent;
+    uint64_t flood_acked;       /* flood PUBLISHes the server has answered */
     uint64_t ping_sent_rt;      /* CLOCK_REALTIME ns of the PING in flight, 0 = none */
     uint64_t ping_sent_mono, ping_next;
     uint64_t ping_rx_rt;        /* kernel receive time of the last read */
-    hist *ping_lat;
+    hist *ping_lat, *ping_own;
+    int64_t ping_wait0;         /* server run-queue wait when the PING was sent */
     uint64_t seed_state;
     stats s;
 } S;
@@ -417,6 +424,7 @@ static void on_pub_frame(conn *c, const rframe *f) {
     } else if (f->type != ':') {
         S.s.unexpected++;
     }
+    if (c->role == R_FLOOD && c->ring_len > 0) S.flood_acked++;
     if (c->ring_len > 0) {
         c->ring_head = (c->ring_head + 1) % PUB_RING;
         c->ring_len--;
@@ -687,10 +695,18 @@ static void churn_tick(uint64_t now) {
 
 /* A slow reader subscribes to the flooded channel with a 4 KiB receive
  * buffer and never reads: the server must cut it at its pubsub output
- * limit. After 5 s it starts reading to find out: EOF within 5 s of
- * reading means the server cut it; still connected after that, it
- * survived (a failure). */
-#define SLOW_STUCK_S 5
+ * limit. It stays stuck until the server has acknowledged SLOW_FLOOD_MSGS
+ * flood messages (24 MiB) since it subscribed, then reads to find out: EOF
+ * within SLOW_DRAIN_S means the server cut it; still connected then, it
+ * survived (a failure). The 24 MiB: the kernel holds at most the server's
+ * send buffer (tcp_wmem max, 4 MiB by default) and the reader's ~8 KiB, so
+ * past 8 MiB the server's own buffer is over the 4 MiB hard limit; three
+ * times that is a margin for the message the SUBSCRIBE raced with. On a
+ * starved machine the flood slows down, so the wait is counted in bytes,
+ * not seconds; a reader that did not see 24 MiB within SLOW_STUCK_MAX_S is
+ * "undecided" and judged neither way. */
+#define SLOW_FLOOD_MSGS 384
+#define SLOW_STUCK_MAX_S 60
 #define SLOW_DRAIN_S 5
 
 static void slow_open(uint64_t now) {
@@ -699,7 +715,8 @@ static void slow_open(uint64_t now) {
     const char *argv[] = { "SUBSCRIBE", BUSY_CHANNEL };
     send_command(c, 2, argv);
     c->phase = P_STUCK;
-    c->due_ns = now + s_to_ns(SLOW_STUCK_S);
+    c->due_ns = now + s_to_ns(SLOW_STUCK_MAX_S);
+    c->flood_mark = S.flood_acked;
     S.s.slow_opened++;
     conn_flush(c);
 }
@@ -707,13 +724,15 @@ static void slow_open(uint64_t now) {
 static void slow_tick(uint64_t now) {
     for (int i = 0; i < S.n[R_SLOW]; i++) {
         conn *c = S.list[R_SLOW][i];
-        if (now < c->due_ns) continue;
-        if (c->phase == P_STUCK) {
+        bool flooded = S.flood_acked - c->flood_mark >= SLOW_FLOOD_MSGS;
+        if (c->phase == P_STUCK && (flooded || now >= c->due_ns)) {
             c->phase = P_DRAIN;
+            c->judged = flooded;
             c->due_ns = now + s_to_ns(SLOW_DRAIN_S);
             conn_set_events(c, true, c->writing);
-        } else {
-            S.s.slow_survived++;
+        } else if (c->phase == P_DRAIN && now >= c->due_ns) {
+            if (c->judged) S.s.slow_survived++;
+            else S.s.slow_undecided++;
             conn_close(c, false);
             i--;
         }
@@ -829,7 +848,22 @@ static void bad_tick(uint64_t now) {
     }
 }
 
-/* ======================== PING prober ===================================== */
+/* ======================== PING prober ====================================== */
+
+/* Time the server spent runnable but waiting for a CPU (the second field of
+ * /proc/PID/schedstat, ns), -1 if unknown. On a shared machine this is how
+ * a slow PING is told apart: the server was not stuck, it was not running. */
+static int64_t server_run_wait_ns(void) {
+    if (opt.server_pid <= 0) return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/schedstat", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    unsigned long long run, wait;
+    int n = fscanf(f, "%llu %llu", &run, &wait);
+    fclose(f);
+    return n == 2 ? (int64_t)wait : -1;
+}
 
 static void ping_tick(uint64_t now) {
     conn *c = S.ping;
@@ -846,11 +880,16 @@ static void ping_tick(uint64_t now) {
     if (S.ping_next < now) S.ping_next = now + (uint64_t)(opt.ping_ms * 1e6);
     static const char cmd[] = "*1\r\n$4\r\nPING\r\n";
     S.ping_sent_mono = now;
+    S.ping_wait0 = server_run_wait_ns();
     S.ping_sent_rt = realtime_ns();
     outbuf_append(&c->out, cmd, sizeof cmd - 1);
     conn_flush(c);
 }
 
+/* Records a round trip, raw and "own": less the time the server waited for
+ * a CPU meanwhile. The wait is read when the PING is sent and when its
+ * answer is handled, so it may include a little before and after the
+ * round trip: the own figure errs low on a contended machine, never high. */
 static void ping_answered(uint64_t rx_rt) {
     uint64_t rtt = rx_rt > S.ping_sent_rt ? rx_rt - S.ping_sent_rt : 0;
     hist_add(S.ping_lat, rtt);
@@ -858,6 +897,15 @@ static void ping_answered(uint64_t rx_rt) {
     if (rtt > 10000000u) S.s.ping_over++;
     if (rtt > S.s.ping_max_ns) S.s.ping_max_ns = rtt;
     if (rtt > S.s.ping_window_max_ns) S.s.ping_window_max_ns = rtt;
+    int64_t w1 = server_run_wait_ns();
+    uint64_t own = rtt;
+    if (S.ping_wait0 >= 0 && w1 >= S.ping_wait0) {
+        uint64_t waited = (uint64_t)(w1 - S.ping_wait0);
+        own = rtt > waited ? rtt - waited : 0;
+    }
+    hist_add(S.ping_own, own);
+    if (own > 10000000u) S.s.ping_own_over++;
+    if (own > S.s.ping_own_max_ns) S.s.ping_own_max_ns = own;
     S.ping_sent_rt = 0;
 }
 
@@ -1017,30 +1065,19 @@ static void sample_rss(uint64_t now, uint64_t t0) {
     nsamples++;
 }
 
-/* Time the server spent runnable but waiting for a CPU (the second field of
- * /proc/PID/schedstat, ns), -1 if unknown. On a shared machine this is how
- * a slow PING is told apart: the server was not stuck, it was not running. */
-static int64_t server_run_wait_ns(void) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/schedstat", opt.server_pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return -1;
-    unsigned long long run, wait;
-    int n = fscanf(f, "%llu %llu", &run, &wait);
-    fclose(f);
-    return n == 2 ? (int64_t)wait : -1;
-}
-
-static void sample_wait(void) {
+static void sample_wait(uint64_t now) {
     static int64_t last = -1;
+    static uint64_t last_t;
     int64_t w = opt.server_pid > 0 ? server_run_wait_ns() : -1;
-    if (w >= 0 && last >= 0 && w >= last) {
+    if (w >= 0 && last >= 0 && w >= last && now > last_t) {
         uint64_t d = (uint64_t)(w - last);
         S.s.wait_ns += d;
         S.s.wait_window_ns += d;
-        if (d > S.s.wait_max_1s_ns) S.s.wait_max_1s_ns = d;
+        double pct = 100.0 * (double)d / (double)(now - last_t);
+        if (pct > S.s.wait_max_pct) S.s.wait_max_pct = pct;
     }
     last = w;
+    last_t = now;
 }
 
 static double last_rss_mb(void) { return nsamples ? samples[nsamples - 1].rss_mb : -1; }
@@ -1114,7 +1151,7 @@ static void run_load(uint64_t t0) {
         uint64_t now = now_ns();
         if (now >= next_sample) {
             sample_rss(now, t0);
-            sample_wait();
+            sample_wait(now);
             next_sample += 1000000000u;
         }
         if (now >= next_report) {
@@ -1228,12 +1265,13 @@ static void summary(double run_s, double drain_s) {
            "flooded=%llu churn_connections=%llu churn_quit=%llu churn_close=%llu churn_reset=%llu "
            "churn_halfclose=%llu churn_subscriptions=%llu churn_deliveries=%llu churn_lost=%llu "
            "churn_errors=%llu churn_timeouts=%llu slow_readers=%llu slow_disconnects=%llu "
-           "slow_survived=%llu malformed=%llu malformed_handled=%llu malformed_failed=%llu "
+           "slow_survived=%llu slow_undecided=%llu malformed=%llu malformed_handled=%llu malformed_failed=%llu "
            "pings=%llu ping_p50_ms=%.3f ping_p99_ms=%.3f ping_p999_ms=%.3f ping_max_ms=%.3f "
-           "pings_over_10ms=%llu ping_stalls=%llu rss_start_mb=%.1f rss_after_warmup_mb=%.1f "
+           "pings_over_10ms=%llu ping_own_p999_ms=%.3f ping_own_max_ms=%.3f ping_own_over_10ms=%llu "
+           "ping_stalls=%llu rss_start_mb=%.1f rss_after_warmup_mb=%.1f "
            "rss_median_mb=%.1f rss_end_mb=%.1f rss_max_mb=%.1f rss_slope_mb_per_min=%.3f "
            "warmup_s=%.0f rss_samples=%d refused=%llu server_cpu_wait_ms=%.0f "
-           "server_cpu_wait_max_ms_per_s=%.1f\n",
+           "server_cpu_wait_max_pct=%.0f\n",
            run_s, drain_s, U(s->published), (double)s->published / run_s,
            (double)s->pub_bytes / 1048576.0, U(s->delivered), U(expected), U(s->missed),
            U(s->duplicates), U(s->reordered), U(s->corrupt), U(s->unexpected),
@@ -1241,12 +1279,13 @@ static void summary(double run_s, double drain_s) {
            U(s->churn_opened), U(s->churn_quit), U(s->churn_close), U(s->churn_reset),
            U(s->churn_halfclose), U(s->churn_subs), U(s->churn_deliveries), U(s->churn_lost),
            U(s->churn_errors), U(s->churn_timeouts), U(s->slow_opened), U(s->slow_cut),
-           U(s->slow_survived), U(s->bad_opened), U(s->bad_handled), U(s->bad_failed),
+           U(s->slow_survived), U(s->slow_undecided), U(s->bad_opened), U(s->bad_handled), U(s->bad_failed),
            U(s->pings), hist_quantile_us(S.ping_lat, 0.5) / 1000,
            hist_quantile_us(S.ping_lat, 0.99) / 1000, hist_quantile_us(S.ping_lat, 0.999) / 1000,
-           (double)s->ping_max_ns / 1e6, U(s->ping_over), U(s->ping_stalls), r.start,
+           (double)s->ping_max_ns / 1e6, U(s->ping_over), hist_quantile_us(S.ping_own, 0.999) / 1000,
+           (double)s->ping_own_max_ns / 1e6, U(s->ping_own_over), U(s->ping_stalls), r.start,
            r.after_warmup, r.median, r.end, r.max, r.slope_mb_min, r.warmup_s, nsamples,
-           U(s->refused), (double)s->wait_ns / 1e6, (double)s->wait_max_1s_ns / 1e6);
+           U(s->refused), (double)s->wait_ns / 1e6, s->wait_max_pct);
 
     check(!s->server_gone, "the server process stayed up (pid %ld)", opt.server_pid);
     check(s->healthy_lost == 0 && s->pub_errors == 0 && s->ping_stalls == 0,
@@ -1267,18 +1306,36 @@ static void summary(double run_s, double drain_s) {
           "(lost %llu, errors %llu, timeouts %llu)",
           U(s->churn_opened), U(s->churn_lost), U(s->churn_errors), U(s->churn_timeouts));
     check(s->slow_cut > 0 && s->slow_survived == 0,
-          "slow readers cut at the output-buffer limit: %llu of %llu (survived %llu)",
-          U(s->slow_cut), U(s->slow_opened), U(s->slow_survived));
+          "slow readers cut at the output-buffer limit: %llu of %llu (survived %llu, "
+          "undecided %llu)", U(s->slow_cut), U(s->slow_opened), U(s->slow_survived),
+          U(s->slow_undecided));
     check(s->bad_handled > 0 && s->bad_failed == 0,
           "malformed clients answered as required: %llu of %llu (failed %llu)",
           U(s->bad_handled), U(s->bad_opened), U(s->bad_failed));
     check(s->refused == 0, "every connection was accepted (%llu refused)", U(s->refused));
-    check(s->pings > 0 && (double)s->ping_max_ns / 1e6 <= limit_ms,
-          "PING answered within %.0f ms throughout%s: max %.2f ms, p99.9 %.2f ms, %llu of %llu "
-          "over 10 ms (the server waited %.0f ms for a CPU in all, at most %.0f ms in a second)",
-          limit_ms, opt.relaxed_note ? opt.relaxed_note : "", (double)s->ping_max_ns / 1e6,
-          hist_quantile_us(S.ping_lat, 0.999) / 1000, U(s->ping_over), U(s->pings),
-          (double)s->wait_ns / 1e6, (double)s->wait_max_1s_ns / 1e6);
+    /* The spec's check is the raw round trip. On a shared machine the server
+     * can wait for a CPU for longer than the bound, so the same figure less
+     * that wait is judged too: a failure of the first alone says "machine",
+     * of both says "server". A smoke run judges only the second, leniently. */
+    char wait_note[128];
+    snprintf(wait_note, sizeof wait_note, "the server waited %.0f ms for a CPU in all, up to %.0f%% of "
+             "a second", (double)s->wait_ns / 1e6, s->wait_max_pct);
+    double raw_ms = (double)s->ping_max_ns / 1e6, own_ms = (double)s->ping_own_max_ns / 1e6;
+    if (opt.smoke) {
+        check(true, "PING round trip max %.2f ms, %llu of %llu over 10 ms (%s) # SKIP not judged "
+              "in a smoke run", raw_ms, U(s->ping_over), U(s->pings), wait_note);
+    } else {
+        check(s->pings > 0 && raw_ms <= limit_ms,
+              "PING answered within %.0f ms throughout: max %.2f ms, p99.9 %.2f ms, %llu of %llu "
+              "over 10 ms (%s)", limit_ms, raw_ms, hist_quantile_us(S.ping_lat, 0.999) / 1000,
+              U(s->ping_over), U(s->pings), wait_note);
+    }
+    double own_limit = opt.smoke ? SMOKE_PING_OWN_MS : limit_ms;
+    check(s->pings > 0 && own_ms <= own_limit,
+          "PING answered within %.0f ms of the server's own time (its CPU wait subtracted)%s: "
+          "max %.2f ms, p99.9 %.2f ms, %llu of %llu over 10 ms", own_limit,
+          opt.smoke ? " (relaxed from 10 ms: smoke run on a shared machine)" : "", own_ms,
+          hist_quantile_us(S.ping_own, 0.999) / 1000, U(s->ping_own_over), U(s->pings));
     if (opt.server_pid <= 0) {
         check(true, "RSS not judged # SKIP no --server-pid");
         return;
@@ -1315,9 +1372,11 @@ static void usage(FILE *f) {
         "            [--malformed-per-s 10] [--ping-ms 10] [--ping-limit-ms 10]\n"
         "            [--slope-limit 1.0] [--report 10] [--drain 10] [--setup-timeout 60]\n"
         "            [--seed 1] [--smoke]\n"
-        "--smoke relaxes the PING bound to 500 ms for short runs on a shared machine\n"
-        "(the full soak keeps 10 ms); the server should run with\n"
-        "client-output-buffer-limit pubsub 4mb 1mb 10 (utils/soak.sh does that).\n");
+        "--smoke: a short run on a shared machine; the raw PING round trip is not\n"
+        "judged, the server's own share of it (its CPU wait subtracted) must stay\n"
+        "under %d ms instead of --ping-limit-ms; the server should run with\n"
+        "client-output-buffer-limit pubsub 4mb 1mb 10 (utils/soak.sh does that).\n",
+        SMOKE_PING_OWN_MS);
 }
 
 static double arg_num(const char *s, const char *name, double lo, double hi) {
@@ -1361,10 +1420,7 @@ static void parse_args(int argc, char **argv) {
         case 'T': opt.setup_timeout_s = arg_num(optarg, "setup-timeout", 1, 3600); break;
         case 't': opt.tick_ms = arg_num(optarg, "tick-ms", 0, 1000); break;
         case 'S': opt.seed = (unsigned)arg_num(optarg, "seed", 0, 4e9); break;
-        case 'k':
-            opt.ping_limit_ms = 500;
-            opt.relaxed_note = " (relaxed from 10 ms: smoke run on a shared machine)";
-            break;
+        case 'k': opt.smoke = true; break;
         case 'H': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -1383,6 +1439,7 @@ int main(int argc, char **argv) {
     S.ep = epoll_create1(EPOLL_CLOEXEC);
     if (S.ep < 0) die("epoll_create1: %s", strerror(errno));
     S.ping_lat = xcalloc(1, sizeof *S.ping_lat);
+    S.ping_own = xcalloc(1, sizeof *S.ping_own);
 
     setup();
     printf("soak: %d healthy subscribers (%d channel, %d pattern, %d shard; half RESP3), "
@@ -1405,6 +1462,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_HEALTHY; i++) free(S.hs[i]);
     free(samples);
     free(S.ping_lat);
+    free(S.ping_own);
     close(S.ep);
     return failed ? 1 : 0;
 }
