@@ -189,7 +189,7 @@ typedef struct stats {
     uint64_t bad_opened, bad_handled, bad_failed;
     uint64_t pings, ping_over, ping_stalls;
     uint64_t ping_max_ns, ping_window_max_ns;
-    uint64_t ping_own_over, ping_own_max_ns;    /* less the server's CPU wait */
+    uint64_t ping_own_over, ping_own_max_ns, ping_own_window_max_ns;   /* less CPU wait */
     uint64_t wait_ns, wait_window_ns;   /* server run-queue wait */
     double wait_max_pct;        /* largest share of a ~1 s sample spent waiting */
     bool server_gone;
@@ -906,6 +906,7 @@ static void ping_answered(uint64_t rx_rt) {
     hist_add(S.ping_own, own);
     if (own > 10000000u) S.s.ping_own_over++;
     if (own > S.s.ping_own_max_ns) S.s.ping_own_max_ns = own;
+    if (own > S.s.ping_own_window_max_ns) S.s.ping_own_window_max_ns = own;
     S.ping_sent_rt = 0;
 }
 
@@ -1085,16 +1086,18 @@ static double last_rss_mb(void) { return nsamples ? samples[nsamples - 1].rss_mb
 static void progress(double t_s) {
     printf("t=%.0f published=%llu delivered=%llu missed=%llu duplicates=%llu reordered=%llu "
            "churn=%llu slow_cut=%llu malformed=%llu ping_max_ms=%.2f pings_over_10ms=%llu "
+           "ping_own_max_ms=%.2f "
            "server_cpu_wait_ms=%.0f rss_mb=%.1f clients=%d\n",
            t_s, (unsigned long long)S.s.published, (unsigned long long)S.s.delivered,
            (unsigned long long)S.s.missed, (unsigned long long)S.s.duplicates,
            (unsigned long long)S.s.reordered, (unsigned long long)S.s.churn_opened,
            (unsigned long long)S.s.slow_cut, (unsigned long long)S.s.bad_handled,
            (double)S.s.ping_window_max_ns / 1e6, (unsigned long long)S.s.ping_over,
-           (double)S.s.wait_window_ns / 1e6, last_rss_mb(), S.n[R_PUB] + S.n[R_FLOOD] + S.n[R_HEALTHY] + S.n[R_CHURN] +
+           (double)S.s.ping_own_window_max_ns / 1e6, (double)S.s.wait_window_ns / 1e6, last_rss_mb(), S.n[R_PUB] + S.n[R_FLOOD] + S.n[R_HEALTHY] + S.n[R_CHURN] +
            S.n[R_SLOW] + S.n[R_BAD] + S.n[R_PING]);
     fflush(stdout);
     S.s.ping_window_max_ns = 0;
+    S.s.ping_own_window_max_ns = 0;
     S.s.wait_window_ns = 0;
 }
 
