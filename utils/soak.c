@@ -16,7 +16,9 @@
  *        must get (an error, a closed connection, or both)
  *   a PING prober: one PING every --ping-ms; the round trip is taken from the
  *        kernel's receive timestamp (SO_TIMESTAMPNS), so this tool's own
- *        delays in reaching the socket do not count against the server
+ *        delays in reaching the socket do not count against the server;
+ *        each is also recorded less the server's run-queue wait meanwhile
+ *        (/proc/PID/schedstat), the server's "own" time on a busy machine
  *   the server's VmRSS from /proc/PID/status every second
  *
  * A message payload starts with 16 bytes: "sk", publisher id, channel index,
