@@ -39,8 +39,6 @@
 #include "sha256.h"
 
 #define CMD_WORDS (ACL_MAX_COMMANDS / 64)
-#define LOG_GROUP_MS 60000          /* similar log events fold within this */
-#define LOG_GROUP_SCAN 10           /* newest entries looked at for folding */
 
 /* acl_selector.flags */
 #define SEL_ROOT        0x01
@@ -121,9 +119,6 @@ static struct {
     int cmd_count;
     acl_userset users;
     acl_user *default_user;     /* lives in users */
-    acl_log_entry *log;         /* owned, newest first */
-    size_t log_len;
-    long long denied[5];        /* by ACL_DENIED_* */
 } A;
 
 const char *acl_error_text(int err) {
@@ -1338,77 +1333,4 @@ done:
     buf_free(&tmp);
     buf_free(&text);
     return rc;
-}
-
-/* ------------------------------------------------------------------------
- * ACL LOG
- * ------------------------------------------------------------------------ */
-
-static void entry_free(acl_log_entry *e) {
-    mem_free(e->object);
-    mem_free(e->username);
-    mem_free(e->client_info);
-}
-
-void acl_log_add(int reason, int context, const char *object, size_t object_len, const char *user,
-                 size_t user_len, const char *client_info, size_t client_info_len) {
-    if (reason >= 0 && reason < 5) A.denied[reason]++;
-    long long now = util_time_ms();
-    for (size_t i = 0; i < A.log_len && i < LOG_GROUP_SCAN; i++) {
-        acl_log_entry *e = &A.log[i];
-        long long delta = now - e->ctime_ms;
-        if (e->reason != reason || e->context != context || delta > LOG_GROUP_MS || delta < -LOG_GROUP_MS ||
-            e->object_len != object_len || memcmp(e->object, object, object_len) != 0 ||
-            e->username_len != user_len || memcmp(e->username, user, user_len) != 0)
-            continue;
-        /* Fold into this entry and move it to the front. */
-        acl_log_entry moved = *e;
-        mem_free(moved.client_info);
-        moved.client_info = mem_strndup(client_info, client_info_len);
-        moved.client_info_len = client_info_len;
-        moved.ctime_ms = now;
-        moved.count++;
-        memmove(&A.log[1], &A.log[0], sizeof(acl_log_entry) * i);
-        A.log[0] = moved;
-        return;
-    }
-    A.log = mem_realloc(A.log, sizeof(acl_log_entry) * (A.log_len + 1));
-    memmove(&A.log[1], &A.log[0], sizeof(acl_log_entry) * A.log_len);
-    A.log_len++;
-    acl_log_entry *e = &A.log[0];
-    e->count = 1;
-    e->reason = reason;
-    e->context = context;
-    e->object = mem_strndup(object, object_len);
-    e->object_len = object_len;
-    e->username = mem_strndup(user, user_len);
-    e->username_len = user_len;
-    e->ctime_ms = now;
-    e->client_info = mem_strndup(client_info, client_info_len);
-    e->client_info_len = client_info_len;
-    long long max = cfg.acllog_max_len < 0 ? 0 : cfg.acllog_max_len;
-    while ((long long)A.log_len > max) entry_free(&A.log[--A.log_len]);
-    if (A.log_len == 0) {
-        mem_free(A.log);
-        A.log = NULL;
-    }
-}
-
-size_t acl_log_count(void) {
-    return A.log_len;
-}
-
-const acl_log_entry *acl_log_at(size_t i) {
-    return i < A.log_len ? &A.log[i] : NULL;
-}
-
-void acl_log_reset(void) {
-    for (size_t i = 0; i < A.log_len; i++) entry_free(&A.log[i]);
-    mem_free(A.log);
-    A.log = NULL;
-    A.log_len = 0;
-}
-
-long long acl_denied_count(int reason) {
-    return reason >= 0 && reason < 5 ? A.denied[reason] : 0;
 }

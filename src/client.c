@@ -3,22 +3,28 @@
  *
  *   socket --read--> qbuf --resp_parse--> argv --dispatch--> handler
  *                                                               |
- *   socket <--writev-- [out_head: bytes | frame ref | ...] + reply <--+
+ *   socket <--writev-- [out_ring: frame ref | frame ref | ...] + reply <--+
  *
  * Replies are encoded into c->reply, a small buffer allocated on demand.
  * A published message is a shared frame: large ones are queued by reference
- * (one node per subscriber, no copy), small ones are copied into c->reply
- * because a memcpy is cheaper than a node. Order is kept by moving c->reply
- * into the queue before a frame reference is appended.
+ * (one pointer per subscriber in a ring, no copy), small ones are copied
+ * into c->reply because a memcpy is cheaper than a reference. Order is kept
+ * by turning c->reply into a frame of its own before a reference is queued.
  *
  * Nothing is written from inside a handler: clients with output go on the
  * pending list and client_before_sleep() writes them all before the loop
  * sleeps; EV_WRITABLE is armed only when the kernel buffer is full.
  * A client is never freed in the middle of a callback chain: it is marked
- * CLIENT_CLOSE_ASAP and freed in client_before_sleep(). */
+ * CLIENT_CLOSE_ASAP and freed in client_before_sleep().
+ *
+ * TLS clients (c->tls set) differ only at the socket: conn_read() and
+ * conn_writev() go through tls.c, a handshake runs before the first read,
+ * and OpenSSL may need the other socket event than the one a call was made
+ * for. Plain sockets pay one branch. */
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -34,8 +40,10 @@
 #include "log.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "tls.h"
 
 #define CLIENT_READ_LEN (16 * 1024)          /* bytes per read(), Redis's size */
+#define CLIENT_READ_PASS_MAX (256 * 1024)    /* bytes read from one client per loop pass */
 #define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
 #define CLIENT_REPLY_KEEP 16384              /* reply buffer kept when idle, bytes */
 #define CLIENT_IOV_MAX 256
@@ -43,15 +51,15 @@
 /* A client whose replies pile up above this stops being read until they
  * drain: a client that never reads cannot grow the server without bound. */
 #define CLIENT_PAUSE_OUT_BYTES (4 * 1024 * 1024)
-/* Subscriptions released per loop pass when a big subscriber goes away:
- * about 2 ms of work, so nobody else waits longer. */
-#define CLIENT_RELEASE_SLICE 4096
+/* When a big subscriber goes away its subscriptions are released over
+ * several loop passes, about this much work per pass, so nobody else waits
+ * longer; the clock is read once per chunk. */
+#define CLIENT_RELEASE_US 2000
+#define CLIENT_RELEASE_CHUNK 256
+#define CLIENT_RELEASE_LAZY_MIN 1024         /* fewer are released at once */
 
-struct out_node {
-    out_node *next;
-    frame *f;          /* owned reference, or NULL for a bytes node */
-    buf b;             /* bytes node contents */
-};
+#define CLIENT_RING_MIN 8                    /* first ring size, a power of two */
+#define CLIENT_RING_KEEP 64                  /* empty rings up to this stay */
 
 static const char *const err_max_clients = "-ERR max number of clients reached\r\n";
 static const char *const err_protected =
@@ -86,10 +94,27 @@ static struct {
 } M;
 
 static void on_readable(ev_loop *loop, int fd, void *data, int mask);
+static void tls_accept_step(client *c);
 static void on_writable(ev_loop *loop, int fd, void *data, int mask);
 static void process_input(client *c);
 static void client_free(client *c);
 static size_t pending_bytes(const client *c);
+
+/* The socket seam: read(2) and writev(2), or their TLS equivalents. */
+static inline ssize_t conn_read(client *c, void *p, size_t len) {
+    if (c->tls) return tls_read(c->tls, p, len);
+    return read(c->fd, p, len);
+}
+
+static inline ssize_t conn_writev(client *c, const struct iovec *iov, int cnt) {
+    if (c->tls) return tls_writev(c->tls, iov, cnt);
+    return writev(c->fd, iov, cnt);
+}
+
+/* Why the last conn_read/conn_writev failed. */
+static const char *conn_strerror(const client *c) {
+    return c->tls ? tls_last_error(c->tls) : strerror(errno);
+}
 
 void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
     M.loop = loop;
@@ -102,20 +127,29 @@ void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch)
  * Accepting connections
  * The checks Redis makes before a client may speak: maxclients and
  * protected mode. Both reply with one line written straight to the socket
- * and close it; neither creates a client.
+ * and close it; neither creates a client. On the TLS port nothing can be
+ * said before the handshake: past maxclients the socket is just closed,
+ * and protected mode is checked once the handshake is done (as Redis).
  * ------------------------------------------------------------------------ */
 
 static void refuse(int fd, const char *msg) {
     /* Best effort: the socket is fresh, so a short line always fits. */
-    ssize_t n = write(fd, msg, strlen(msg));
-    (void)n;
+    if (msg) {
+        ssize_t n = write(fd, msg, strlen(msg));
+        (void)n;
+    }
     close(fd);
 }
 
-static client *client_new(int fd, bool unix_socket) {
+static bool protected_refuses(int fd) {
+    return cfg.protected_mode && acl_default_is_nopass() && !net_is_local_peer(fd);
+}
+
+static client *client_new(int fd, bool unix_socket, tls_conn *tls) {
     client *c = mem_calloc(sizeof(*c));
     c->id = M.next_id++;
     c->fd = fd;
+    c->tls = tls;
     c->resp = 2;
     c->state = CLIENT_ACTIVE;
     c->authenticated = acl_default_is_open();
@@ -139,57 +173,138 @@ static client *client_new(int fd, bool unix_socket) {
     return c;
 }
 
-static void accept_one(int fd, bool unix_socket) {
+static void accept_one(int fd, bool unix_socket, bool tls) {
     char err[NET_ERR_LEN];
     if (M.stats.connected >= (long long)cfg.maxclients) {
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, tls ? NULL : err_max_clients);
         return;
     }
     if (!unix_socket) {
         net_set_nodelay(err, fd, true);
         if (cfg.tcp_keepalive > 0) net_set_keepalive(err, fd, cfg.tcp_keepalive);
-        if (cfg.protected_mode && acl_default_is_nopass() &&
-            !net_is_local_peer(fd)) {
+        if (!tls && protected_refuses(fd)) {
             M.stats.rejected_connections++;
             refuse(fd, err_protected);
             return;
         }
     }
-    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
-        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+    tls_conn *t = tls ? tls_conn_new(fd) : NULL;
+    if (tls && !t) {
+        log_warning("Error creating the TLS connection of a new client (fd %d)", fd);
         M.stats.rejected_connections++;
-        refuse(fd, err_max_clients);
+        refuse(fd, NULL);
         return;
     }
-    client *c = client_new(fd, unix_socket);
+    if (ev_add_fd(M.loop, fd, EV_READABLE, on_readable, NULL) == -1) {
+        log_warning("Error registering fd event for the new client: fd %d over the event loop size", fd);
+        tls_conn_free(t);
+        M.stats.rejected_connections++;
+        refuse(fd, tls ? NULL : err_max_clients);
+        return;
+    }
+    client *c = client_new(fd, unix_socket, t);
     ev_add_fd(M.loop, fd, EV_READABLE, on_readable, c);
     log_verbose("Accepted %s", c->addr);
 }
 
-static void accept_loop(int lfd, bool unix_socket) {
+/* Out of descriptors, the pending connection would stay in the backlog and
+ * the listener readable forever: a busy loop. One spare descriptor is kept
+ * open for this; it is given up to accept the connection, which gets the
+ * max-clients error and is closed, then taken back. */
+static int spare_fd = -1;
+
+static void take_spare(void) {
+    if (spare_fd == -1) spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void refuse_with_spare(int lfd, bool tls) {
     char err[NET_ERR_LEN];
+    if (spare_fd == -1) return;
+    close(spare_fd);
+    spare_fd = -1;
+    int fd = net_accept(err, lfd);
+    if (fd != -1) {
+        M.stats.rejected_connections++;
+        refuse(fd, tls ? NULL : err_max_clients);
+    }
+    take_spare();
+}
+
+static void accept_loop(int lfd, bool unix_socket, bool tls) {
+    char err[NET_ERR_LEN];
+    take_spare();
     /* Bounded like Redis (MAX_ACCEPTS_PER_CALL) so a connection storm
      * cannot starve the clients already connected. */
     for (int i = 0; i < 1000; i++) {
         int fd = net_accept(err, lfd);
         if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno == EMFILE || errno == ENFILE) {
+                static long long last_logged_ms;
+                long long now = util_time_ms();
+                if (now - last_logged_ms >= 1000) {
+                    log_warning("Accepting client connection: %s", err);
+                    last_logged_ms = now;
+                }
+                refuse_with_spare(lfd, tls);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 log_verbose("Accepting client connection: %s", err);
+            }
             return;
         }
-        accept_one(fd, unix_socket);
+        accept_one(fd, unix_socket, tls);
     }
 }
 
 void client_on_accept(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)data, (void)mask;
-    accept_loop(fd, false);
+    accept_loop(fd, false, false);
 }
 
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)data, (void)mask;
-    accept_loop(fd, true);
+    accept_loop(fd, true, false);
+}
+
+void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)data, (void)mask;
+    accept_loop(fd, false, true);
+}
+
+/* ------------------------------------------------------------------------
+ * TLS handshake
+ * A TLS client exists from accept on (it counts for maxclients and shows in
+ * CLIENT LIST, as in Redis) but reads no command until the handshake is
+ * done. Each step waits for the one socket event OpenSSL asked for.
+ * ------------------------------------------------------------------------ */
+
+static void arm_write(client *c, bool on) {
+    if (on == !!(c->flags & CLIENT_WRITE_ARMED)) return;
+    if (on) ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
+    else ev_del_fd(M.loop, c->fd, EV_WRITABLE);
+    c->flags ^= CLIENT_WRITE_ARMED;
+}
+
+static void tls_accept_step(client *c) {
+    char err[TLS_ERR_LEN];
+    int rc = tls_handshake(c->tls, err, sizeof(err));
+    if (rc == TLS_FAILED) {
+        log_warning("Error accepting a client connection: %s (addr=%s)", err, c->addr);
+        client_close_async(c);
+        return;
+    }
+    arm_write(c, rc == TLS_WANT_WRITE);
+    if (rc != TLS_DONE) return;
+    if (protected_refuses(c->fd)) {
+        struct iovec iov = {(void *)err_protected, strlen(err_protected)};
+        ssize_t n = conn_writev(c, &iov, 1); /* best effort, as for plain sockets */
+        (void)n;
+        M.stats.rejected_connections++;
+        client_close_async(c);
+        return;
+    }
+    /* A command may have come with the last handshake message. */
+    on_readable(M.loop, c->fd, c, EV_READABLE);
 }
 
 /* ------------------------------------------------------------------------
@@ -212,7 +327,7 @@ void client_set_state(client *c, client_state state) {
     } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
         /* Stop reading; the write path closes it once the output is out. */
         ev_del_fd(M.loop, c->fd, EV_READABLE);
-        if (c->out_head == NULL && c->reply.len == 0) client_set_state(c, CLIENT_CLOSE_ASAP);
+        if (c->out_count == 0 && c->reply.len == 0) client_set_state(c, CLIENT_CLOSE_ASAP);
     }
 }
 
@@ -220,17 +335,15 @@ void client_close_async(client *c) {
     client_set_state(c, CLIENT_CLOSE_ASAP);
 }
 
+static frame *ring_at(const client *c, uint32_t i) {
+    return c->out_ring[(c->out_first + i) & (c->out_cap - 1)];
+}
+
 static void out_free_all(client *c) {
-    out_node *n = c->out_head;
-    while (n) {
-        out_node *next = n->next;
-        frame_release(n->f);
-        buf_free(&n->b);
-        mem_free(n);
-        n = next;
-    }
-    c->out_head = c->out_tail = NULL;
-    c->out_nodes = 0;
+    for (uint32_t i = 0; i < c->out_count; i++) frame_release(ring_at(c, i));
+    mem_free(c->out_ring);
+    c->out_ring = NULL;
+    c->out_cap = c->out_first = c->out_count = 0;
     c->out_bytes = 0;
     c->out_sent = 0;
     buf_free(&c->reply);
@@ -258,10 +371,11 @@ static void client_free(client *c) {
         /* A big registry is released in slices from before-sleep, so other
          * clients do not stall; until then the struct stays as a zombie
          * that deliveries skip (its state is CLIENT_CLOSE_ASAP). */
-        if (pubsub_sub_held(c->subs) > CLIENT_RELEASE_SLICE) lazy = true;
+        if (pubsub_sub_held(c->subs) > CLIENT_RELEASE_LAZY_MIN) lazy = true;
         else pubsub_sub_release(M.ps, &c->subs);
     }
     ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
+    tls_conn_free(c->tls);
     close(c->fd);
     out_free_all(c);
     buf_free(&c->qbuf);
@@ -290,20 +404,19 @@ static void client_free(client *c) {
     mem_free(c);
 }
 
-/* Releases one slice of the zombies' subscriptions; frees finished ones. */
-static void release_zombies(size_t budget) {
-    client **link = &M.zombies;
-    while (*link && budget > 0) {
-        client *z = *link;
-        size_t before = pubsub_sub_held(z->subs);
-        size_t left = pubsub_sub_release_some(M.ps, &z->subs, budget);
-        budget -= before - left < budget ? before - left : budget;
-        if (left == 0) {
-            *link = z->next;
+/* Releases the zombies' subscriptions in chunks for about budget_us of
+ * work (a time, not a count: a slow machine or a sanitizer build then
+ * releases less per pass rather than stalling longer), or all of them
+ * when budget_us is negative; frees the finished zombies. */
+static void release_zombies(long long budget_us) {
+    long long start = budget_us < 0 ? 0 : util_monotonic_us();
+    while (M.zombies) {
+        client *z = M.zombies;
+        if (pubsub_sub_release_some(M.ps, &z->subs, CLIENT_RELEASE_CHUNK) == 0) {
+            M.zombies = z->next;
             mem_free(z);
-        } else {
-            link = &z->next;
         }
+        if (budget_us >= 0 && util_monotonic_us() - start >= budget_us) break;
     }
     ev_set_busy(M.loop, M.zombies != NULL);
 }
@@ -317,6 +430,8 @@ static void free_closing(void) {
 }
 
 void client_free_all(void) {
+    if (spare_fd != -1) close(spare_fd);
+    spare_fd = -1;
     while (M.head) {
         client *c = M.head;
         if (c->state != CLIENT_CLOSE_ASAP) client_set_state(c, CLIENT_CLOSE_ASAP);
@@ -327,7 +442,7 @@ void client_free_all(void) {
         client_free(c);
     }
     M.closing = NULL;
-    while (M.zombies) release_zombies(SIZE_MAX);
+    release_zombies(-1);
     mem_free(M.argv);
     M.argv = NULL;
     M.argv_cap = 0;
@@ -342,41 +457,66 @@ static bool auth_required(const client *c) {
     return !c->authenticated && !acl_default_is_open();
 }
 
-static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
-    (void)loop, (void)mask;
-    client *c = data;
-    if (c->state != CLIENT_ACTIVE) return;
-    size_t bulk_left = resp_parser_wanted(&c->parser);
+/* One conn_read() of up to len bytes into c->qbuf. Small reads go through a
+ * shared buffer so that a client sending a few small commands never owns a
+ * 16 KB buffer; a big bulk is read straight into place. */
+static ssize_t read_some(client *c, size_t len) {
     ssize_t n;
-    if (bulk_left > CLIENT_READ_LEN) {
-        /* A big bulk: read it straight into place, in as few calls as
-         * possible. */
-        buf_reserve(&c->qbuf, bulk_left);
-        n = read(fd, c->qbuf.data + c->qbuf.len, bulk_left);
+    if (len > CLIENT_READ_LEN) {
+        buf_reserve(&c->qbuf, len);
+        do n = conn_read(c, c->qbuf.data + c->qbuf.len, len);
+        while (n < 0 && errno == EINTR);
     } else {
-        /* Read into a shared buffer and keep only what arrived: a client
-         * that sends a few small commands never owns a 16 KB buffer. */
         static char scratch[CLIENT_READ_LEN];
-        n = read(fd, scratch, sizeof(scratch));
+        do n = conn_read(c, scratch, len);
+        while (n < 0 && errno == EINTR);
         if (n > 0) {
             buf_reserve(&c->qbuf, (size_t)n);
             memcpy(c->qbuf.data + c->qbuf.len, scratch, (size_t)n);
         }
     }
-    if (n == 0) {
-        log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
-        client_close_async(c);
+    if (n > 0) c->qbuf.len += (size_t)n;
+    return n;
+}
+
+static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop, (void)fd, (void)mask;
+    client *c = data;
+    if (c->state != CLIENT_ACTIVE) return;
+    if (c->tls && !tls_handshake_done(c->tls)) {
+        tls_accept_step(c);
         return;
     }
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        log_verbose("Reading from client: %s", strerror(errno));
-        client_close_async(c);
+    /* Read until the socket is empty, up to CLIENT_READ_PASS_MAX: a
+     * pipelining publisher's whole window is handled in one loop pass, so
+     * each subscriber gets its messages in one writev instead of several.
+     * A short read means empty, except on TLS: SSL_read returns one record
+     * at a time, so TLS reads go on until EAGAIN. */
+    size_t total = 0;
+    ssize_t n;
+    for (;;) {
+        size_t bulk_left = resp_parser_wanted(&c->parser);
+        size_t len = bulk_left > CLIENT_READ_LEN ? bulk_left : CLIENT_READ_LEN;
+        n = read_some(c, len);
+        if (n <= 0) break;
+        total += (size_t)n;
+        if (((size_t)n < len && !c->tls) || total >= CLIENT_READ_PASS_MAX ||
+            (long long)c->qbuf.len > cfg.client_query_buffer_limit)
+            break;
+    }
+    if (n < 0 && c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
+    if (total == 0) {
+        if (n == 0) {
+            log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+            client_close_async(c);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            log_verbose("Reading from client: %s", conn_strerror(c));
+            client_close_async(c);
+        }
         return;
     }
-    c->qbuf.len += (size_t)n;
     if (c->qbuf.len > c->qbuf_peak) c->qbuf_peak = c->qbuf.len;
-    M.stats.total_net_input_bytes += n;
+    M.stats.total_net_input_bytes += (long long)total;
     c->last_active_ms = util_time_ms();
     if ((long long)c->qbuf.len > cfg.client_query_buffer_limit) {
         log_warning("Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
@@ -384,7 +524,15 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         client_close_async(c);
         return;
     }
+    /* An end of file right after data is seen again on the next event, once
+     * the replies to that data have been written, as with one read a pass.
+     * Not on TLS: a close_notify may be all the socket had, so no event
+     * follows; the replies are flushed and the client closed instead. */
     process_input(c);
+    if (n == 0 && c->tls && c->state == CLIENT_ACTIVE) client_set_state(c, CLIENT_CLOSE_AFTER_REPLY);
+    /* Bytes OpenSSL already decrypted will not wake epoll: read them now.
+     * At most a record is left, so this recursion is shallow. */
+    if (c->tls && tls_pending(c->tls) > 0 && !(c->flags & CLIENT_READ_PAUSED)) on_readable(loop, fd, c, mask);
 }
 
 static void protocol_error(client *c) {
@@ -427,7 +575,7 @@ static void process_input(client *c) {
         }
         run_command(c);
         /* A single big reply can cross the normal class's limits too. */
-        if (c->reply.len > 0 || c->out_head) client_check_output_limits(c);
+        if (c->reply.len > 0 || c->out_count) client_check_output_limits(c);
         if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);
@@ -518,13 +666,19 @@ void client_add_errorf(client *c, const char *fmt, ...) {
     client_add_error(c, msg);
 }
 
-static out_node *push_node(client *c) {
-    out_node *n = mem_calloc(sizeof(*n));
-    if (c->out_tail) c->out_tail->next = n;
-    else c->out_head = n;
-    c->out_tail = n;
-    c->out_nodes++;
-    return n;
+/* Appends an owned reference to the ring, growing it by doubling. */
+static void ring_push(client *c, frame *f) {
+    if (c->out_count == c->out_cap) {
+        uint32_t cap = c->out_cap ? c->out_cap * 2 : CLIENT_RING_MIN;
+        frame **ring = mem_alloc(sizeof(*ring) * cap);
+        for (uint32_t i = 0; i < c->out_count; i++) ring[i] = ring_at(c, i);
+        mem_free(c->out_ring);
+        c->out_ring = ring;
+        c->out_cap = cap;
+        c->out_first = 0;
+    }
+    c->out_ring[(c->out_first + c->out_count) & (c->out_cap - 1)] = f;
+    c->out_count++;
 }
 
 /* Pending bytes: the queue's (already counted in out_bytes) plus c->reply. */
@@ -539,17 +693,19 @@ void client_add_frame(client *c, frame *f) {
         buf_append(&c->reply, f->data, f->len);
     } else {
         if (c->reply.len > 0) {
-            /* Keep order: what is in c->reply goes before the frame. */
-            bool was_head = c->out_head == NULL;
-            out_node *rn = push_node(c);
-            rn->b = c->reply;
-            memset(&c->reply, 0, sizeof(c->reply));
+            /* Keep order: what is in c->reply goes before the frame, as a
+             * frame of its own (a copy, but only of small messages and
+             * replies, and only when large and small ones mix). */
+            bool was_head = c->out_count == 0;
+            frame *rf = frame_new(c->reply.len);
+            memcpy(rf->data, c->reply.data, c->reply.len);
+            ring_push(c, rf);
             /* A partly written reply becomes the head: out_sent carries over. */
-            c->out_bytes += rn->b.len - (was_head ? c->out_sent : 0);
+            c->out_bytes += rf->len - (was_head ? c->out_sent : 0);
+            c->reply.len = 0;
         }
-        out_node *n = push_node(c);
         frame_retain(f);
-        n->f = f;
+        ring_push(c, f);
         c->out_bytes += f->len;
     }
     client_check_output_limits(c);
@@ -591,10 +747,9 @@ void client_check_output_limits(client *c) {
 
 /* Drops n written bytes from the front of the output. */
 static void advance(client *c, size_t n) {
-    while (n > 0 && c->out_head) {
-        out_node *h = c->out_head;
-        size_t len = h->f ? h->f->len : h->b.len;
-        size_t left = len - c->out_sent;
+    while (n > 0 && c->out_count) {
+        frame *h = ring_at(c, 0);
+        size_t left = h->len - c->out_sent;
         if (n < left) {
             c->out_sent += n;
             c->out_bytes -= n;
@@ -603,12 +758,15 @@ static void advance(client *c, size_t n) {
         n -= left;
         c->out_bytes -= left;
         c->out_sent = 0;
-        c->out_head = h->next;
-        if (!c->out_head) c->out_tail = NULL;
-        c->out_nodes--;
-        frame_release(h->f);
-        buf_free(&h->b);
-        mem_free(h);
+        c->out_first = (c->out_first + 1) & (c->out_cap - 1);
+        c->out_count--;
+        frame_release(h);
+    }
+    if (c->out_count == 0 && c->out_cap > CLIENT_RING_KEEP) {
+        /* A backlog drained: give the big ring back. */
+        mem_free(c->out_ring);
+        c->out_ring = NULL;
+        c->out_cap = c->out_first = 0;
     }
     if (n > 0) {
         /* The rest comes from c->reply; out_sent indexes into it. */
@@ -628,26 +786,26 @@ static int write_some(client *c) {
         struct iovec iov[CLIENT_IOV_MAX];
         int cnt = 0;
         size_t off = c->out_sent;
-        for (out_node *n = c->out_head; n && cnt < CLIENT_IOV_MAX; n = n->next) {
-            const char *p = n->f ? n->f->data : n->b.data;
-            size_t len = n->f ? n->f->len : n->b.len;
-            iov[cnt].iov_base = (void *)(p + off);
-            iov[cnt].iov_len = len - off;
+        uint32_t queued = c->out_count < CLIENT_IOV_MAX ? c->out_count : CLIENT_IOV_MAX;
+        for (uint32_t i = 0; i < queued; i++) {
+            frame *f = ring_at(c, i);
+            iov[cnt].iov_base = f->data + off;
+            iov[cnt].iov_len = f->len - off;
             cnt++;
             off = 0;
         }
         if (cnt < CLIENT_IOV_MAX && c->reply.len > 0) {
-            size_t roff = c->out_head ? 0 : c->out_sent;
+            size_t roff = c->out_count ? 0 : c->out_sent;
             iov[cnt].iov_base = c->reply.data + roff;
             iov[cnt].iov_len = c->reply.len - roff;
             cnt++;
         }
         if (cnt == 0) break;
-        ssize_t w = writev(c->fd, iov, cnt);
+        ssize_t w = conn_writev(c, iov, cnt);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            log_verbose("Error writing to client: %s", strerror(errno));
+            log_verbose("Error writing to client: %s", conn_strerror(c));
             client_close_async(c);
             return -1;
         }
@@ -659,13 +817,13 @@ static int write_some(client *c) {
 }
 
 static bool has_output(const client *c) {
-    return c->out_head != NULL || c->reply.len > 0;
+    return c->out_count > 0 || c->reply.len > 0;
 }
 
 /* After a write: arm or disarm EV_WRITABLE, resume reading, finish closing. */
 static void after_write(client *c) {
     if (c->state == CLIENT_CLOSE_ASAP) return;
-    if (has_output(c)) {
+    if (has_output(c) || (c->tls && tls_read_needs_write(c->tls))) {
         if (!(c->flags & CLIENT_WRITE_ARMED)) {
             ev_add_fd(M.loop, c->fd, EV_WRITABLE, on_writable, c);
             c->flags |= CLIENT_WRITE_ARMED;
@@ -686,6 +844,7 @@ static void after_write(client *c) {
         if (c->state == CLIENT_ACTIVE) {
             ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
             process_input(c);
+            if (c->tls && tls_pending(c->tls) > 0) on_readable(M.loop, c->fd, c, EV_READABLE);
             if (has_output(c)) mark_pending(c);
         }
     }
@@ -695,6 +854,14 @@ static void on_writable(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop, (void)fd, (void)mask;
     client *c = data;
     if (c->state == CLIENT_CLOSE_ASAP) return;
+    if (c->tls && !tls_handshake_done(c->tls)) {
+        tls_accept_step(c);
+        return;
+    }
+    if (c->tls && tls_read_needs_write(c->tls)) {
+        on_readable(loop, fd, c, EV_READABLE);
+        if (c->state == CLIENT_CLOSE_ASAP) return;
+    }
     if (write_some(c) == -1) return;
     after_write(c);
 }
@@ -718,7 +885,7 @@ void client_before_sleep(void) {
         }
     }
     free_closing();
-    if (M.zombies) release_zombies(CLIENT_RELEASE_SLICE);
+    if (M.zombies) release_zombies(CLIENT_RELEASE_US);
 }
 
 /* ------------------------------------------------------------------------
@@ -737,7 +904,10 @@ void client_cron(void) {
         }
         if (has_output(c)) client_check_output_limits(c);
         /* Give back buffers of idle clients: idle ones cost bytes, not KB. */
-        if (!has_output(c) && c->reply.cap > 0) buf_free(&c->reply);
+        if (!has_output(c)) {
+            if (c->reply.cap > 0) buf_free(&c->reply);
+            if (c->out_cap > 0) out_free_all(c);
+        }
         if (c->qbuf.len == 0 && resp_parser_pos(&c->parser) == 0) {
             buf_free(&c->qbuf);
             /* Between commands the parser's argv can go too. */
@@ -785,7 +955,7 @@ size_t client_reply_buf_size(const client *c) {
 
 size_t client_memory(const client *c) {
     return sizeof(*c) + c->qbuf.cap + c->reply.cap + c->out_bytes +
-           c->out_nodes * sizeof(out_node) + c->parser.argv_cap * sizeof(resp_arg);
+           c->out_cap * sizeof(frame *) + c->parser.argv_cap * sizeof(resp_arg);
 }
 
 void client_note_subscriptions(client *c, bool had_subs) {

@@ -16,8 +16,8 @@ typedef struct pubsub pubsub;
 typedef struct pubsub_sub pubsub_sub;
 typedef struct frame frame;
 typedef struct client client;
-typedef struct out_node out_node;
 typedef struct acl_user acl_user;
+typedef struct tls_conn tls_conn;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -56,6 +56,7 @@ struct client {
     int resp;                     /* protocol: 2 or 3 */
     int db;                       /* SELECTed database (ignored by pub/sub) */
     bool authenticated;
+    tls_conn *tls;                /* owned: TLS state, NULL on a plain socket */
     char *user;                   /* owned: authenticated user name, NULL = "default" */
     acl_user *acl;                /* borrowed: lives in acl.c; the user named by user, NULL = default */
     char *name;                   /* owned: CLIENT SETNAME, NULL if none */
@@ -66,12 +67,13 @@ struct client {
     resp_parser parser;
     size_t qbuf_peak;             /* bytes, recent peak, for shrinking */
 
-    out_node *out_head;           /* owned: queued replies and frame references */
-    out_node *out_tail;           /* borrowed: last node of the list */
+    frame **out_ring;             /* owned: queued frame references, a ring of out_cap */
+    uint32_t out_cap;             /* slots, 0 or a power of two */
+    uint32_t out_first;           /* slot of the oldest reference */
+    uint32_t out_count;           /* references queued */
     buf reply;                    /* small replies written after the queue */
     size_t out_sent;              /* bytes of the head (or reply) already written */
     size_t out_bytes;             /* pending output bytes, shared frames counted in full */
-    size_t out_nodes;             /* nodes in the queue */
     long long soft_limit_since_ms;/* when the soft output limit was first exceeded, 0 if not */
 
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */
@@ -99,6 +101,8 @@ void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch)
 void client_on_accept(ev_loop *loop, int fd, void *data, int mask);
 /* Same for a unix-socket listener. */
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask);
+/* Same for a TLS listener: clients handshake before their first command. */
+void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask);
 
 /* Lifecycle. */
 void client_set_state(client *c, client_state state);

@@ -248,6 +248,8 @@ static int apply_requirepass(const char *name, char *err, size_t errlen) {
     return 0;
 }
 
+static void write_user_lines(buf *out);
+
 int cmd_acl_init(void) {
     for (size_t i = 0; i < commands_count(); i++) {
         const command *cmd = commands_at(i);
@@ -258,6 +260,7 @@ int cmd_acl_init(void) {
     acl_init();
     acl_set_default_password(cfg.requirepass);
     config_set_apply_hook("requirepass", apply_requirepass);
+    config_set_users_writer(write_user_lines);
     return acl_load_startup();
 }
 
@@ -506,20 +509,32 @@ void cmd_acl_getuser(client *c, int argc, slice *argv) {
     buf_free(&text);
 }
 
+/* "user <name> <rules>", as ACL LIST and CONFIG REWRITE write it. */
+static void user_line(const acl_user *u, buf *out) {
+    buf_append_str(out, "user ");
+    buf_append(out, acl_user_name(u), acl_user_name_len(u));
+    buf_append_char(out, ' ');
+    acl_user_describe(u, out);
+}
+
 void cmd_acl_list(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     buf *b = client_reply_buf(c);
     buf line = {0};
     resp_add_array_len(b, (long long)acl_user_count());
     for (size_t i = 0; i < acl_user_count(); i++) {
-        const acl_user *u = acl_user_at(i);
-        buf_append_str(&line, "user ");
-        buf_append(&line, acl_user_name(u), acl_user_name_len(u));
-        buf_append_char(&line, ' ');
-        acl_user_describe(u, &line);
+        user_line(acl_user_at(i), &line);
         add_bulk_buf(b, &line);
     }
     buf_free(&line);
+}
+
+/* CONFIG REWRITE's user lines (config_set_users_writer). */
+static void write_user_lines(buf *out) {
+    for (size_t i = 0; i < acl_user_count(); i++) {
+        user_line(acl_user_at(i), out);
+        buf_append_char(out, '\n');
+    }
 }
 
 void cmd_acl_users(client *c, int argc, slice *argv) {

@@ -17,6 +17,7 @@
 #include "acl.h"
 #include "client.h"
 #include "cmd_handlers.h"
+#include "config.h"
 #include "mem.h"
 #include "resp.h"
 
@@ -277,16 +278,16 @@ static const command latency_subs[] = {
     {n, p, a, f, fl, cat, grp, since, sum, cx, args, subs, 0, 0, 0}
 
 static const command table[] = {
-    CMD("acl", NULL, -2, CMD_CONTAINER, "", "", SRV, "6.0.0", "A container for Access List Control commands.", NULL, NULL, acl_subs),
+    CMD("acl", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "6.0.0", "A container for Access List Control commands.", NULL, NULL, acl_subs),
     CMD("auth", cmd_auth, -2, CMD_NO_AUTH, "noscript loading stale fast no_auth allow_busy", "@fast @connection", CONN, "1.0.0",
         "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user", args_password, NULL),
-    CMD("client", NULL, -2, CMD_CONTAINER, "", "", CONN, "2.4.0", "A container for client connection commands.", NULL, NULL, client_subs),
+    CMD("client", NULL, -2, CMD_CONTAINER, "", "@slow", CONN, "2.4.0", "A container for client connection commands.", NULL, NULL, client_subs),
     CMD("command", cmd_command, -1, CMD_CONTAINER, "loading stale", "@slow @connection", SRV, "2.8.13",
         "Returns detailed information about all commands.", "O(N) where N is the total number of commands", NULL, command_subs),
-    CMD("config", NULL, -2, CMD_CONTAINER, "", "", SRV, "2.0.0", "A container for server configuration commands.", NULL, NULL, config_subs),
+    CMD("config", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.0.0", "A container for server configuration commands.", NULL, NULL, config_subs),
     CMD("dbsize", cmd_dbsize, 1, 0, "readonly fast", "@keyspace @read @fast", SRV, "1.0.0",
         "Returns the number of keys in the database: always 0 here.", "O(1)", NULL, NULL),
-    CMD("debug", cmd_debug, -2, CMD_ADMIN, "admin noscript loading stale", "@admin @slow @dangerous", SRV, "1.0.0",
+    CMD("debug", cmd_debug, -2, CMD_ADMIN | CMD_PROTECTED, "admin noscript loading stale", "@admin @slow @dangerous", SRV, "1.0.0",
         "A container for debugging commands (LOG, SLEEP).", "Depends on subcommand.", args_debug, NULL),
     CMD("discard", cmd_discard, 1, CMD_NO_MULTI, "noscript loading stale fast allow_busy", "@fast @transaction", "transactions", "2.0.0",
         "Discards a transaction.", "O(N), when N is the number of queued commands", NULL, NULL),
@@ -302,7 +303,7 @@ static const command table[] = {
         "Handshakes with the server.", "O(1)", args_hello, NULL),
     CMD("info", cmd_info, -1, 0, "loading stale", "@slow @dangerous", SRV, "1.0.0",
         "Returns information and statistics about the server.", "O(1)", args_section, NULL),
-    CMD("latency", NULL, -2, CMD_CONTAINER, "", "", SRV, "2.8.13", "A container for latency diagnostics commands.",
+    CMD("latency", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.8.13", "A container for latency diagnostics commands.",
         NULL, NULL, latency_subs),
     CMD("lastsave", cmd_lastsave, 1, 0, "loading stale fast", "@admin @fast @dangerous", SRV, "1.0.0",
         "Returns the Unix timestamp of the last successful save: the start time here.", "O(1)", NULL, NULL),
@@ -317,7 +318,7 @@ static const command table[] = {
         "Posts a message to a channel.",
         "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
         args_publish, NULL),
-    CMD("pubsub", NULL, -2, CMD_CONTAINER, "", "", PS, "2.8.0", "A container for Pub/Sub commands.", NULL, NULL, pubsub_subs),
+    CMD("pubsub", NULL, -2, CMD_CONTAINER, "", "@slow", PS, "2.8.0", "A container for Pub/Sub commands.", NULL, NULL, pubsub_subs),
     CMD("punsubscribe", cmd_punsubscribe, -1, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "2.0.0",
         "Stops listening to messages published to channels that match one or more patterns.",
         "O(N) where N is the number of patterns to unsubscribe.", args_opt_patterns, NULL),
@@ -330,7 +331,7 @@ static const command table[] = {
     CMD("shutdown", cmd_shutdown, -1, CMD_ADMIN, "admin noscript loading stale no_multi allow_busy",
         "@admin @slow @dangerous", SRV, "1.0.0", "Closes the connections and stops the server.",
         "O(N) where N is the number of connections", args_shutdown, NULL),
-    CMD("slowlog", NULL, -2, CMD_CONTAINER, "", "", SRV, "2.2.12", "A container for slow log commands.",
+    CMD("slowlog", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.2.12", "A container for slow log commands.",
         NULL, NULL, slowlog_subs),
     CMD("spublish", cmd_spublish, 3, 0, "pubsub loading stale fast", "@pubsub @fast", PS, "7.0.0",
         "Post a message to a shard channel",
@@ -573,6 +574,14 @@ static void reject(client *c) {
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
 }
 
+/* enable-debug-command: yes, or local and the peer is on this machine (a
+ * unix socket or a loopback address), as Redis decides. */
+static bool protected_allowed(const client *c) {
+    if (cfg.enable_debug_command == CONFIG_PROTECTED_YES) return true;
+    if (cfg.enable_debug_command != CONFIG_PROTECTED_LOCAL) return false;
+    return (c->flags & CLIENT_UNIX_SOCKET) || net_is_local_peer(c->fd);
+}
+
 static bool arity_ok(const command *cmd, int argc) {
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
@@ -601,6 +610,14 @@ void commands_dispatch(client *c, int argc, slice *argv) {
     command_stats *st = stats_of(run);
     if (!arity_ok(run, argc)) {
         commands_reply_arity(c, run->name);
+        st->rejected_calls++;
+        reject(c);
+        return;
+    }
+    if ((run->flags & CMD_PROTECTED) && !protected_allowed(c)) {
+        client_add_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                            "you can run it from a local connection, otherwise you need to set this option in the "
+                            "configuration file, and then restart the server.");
         st->rejected_calls++;
         reject(c);
         return;

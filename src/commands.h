@@ -17,6 +17,7 @@ typedef void cmd_proc(client *c, int argc, slice *argv);
 #define CMD_NO_MULTI      (1u << 2)   /* runs at once even inside MULTI */
 #define CMD_ADMIN         (1u << 3)
 #define CMD_CONTAINER     (1u << 4)   /* has subcommands */
+#define CMD_PROTECTED     (1u << 5)   /* DEBUG: refused unless enable-debug-command allows */
 
 /* One argument in COMMAND DOCS. */
 typedef struct command_arg {

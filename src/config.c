@@ -45,6 +45,7 @@ static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warn
 static const char *const supervised_names[] = {"upstart", "systemd", "auto", "no", NULL};
 static const char *const acl_pubsub_names[] = {"allchannels", "resetchannels", NULL};
 static const char *const protected_names[] = {"no", "yes", "local", NULL};
+static const char *const tls_auth_names[] = {"no", "yes", "optional", NULL};
 
 static int check_hz(long long *v, char *err, size_t errlen);
 static int apply_dir(const char *name, char *err, size_t errlen);
@@ -82,12 +83,30 @@ static const config_def core_defs[] = {
     STR_DEF("aclfile", CONFIG_F_IMMUTABLE, aclfile, ""),
     DEF("acllog-max-len", CONFIG_T_INT, CONFIG_S_LL, 0, "128", 0, LLONG_MAX, NULL, acllog_max_len),
     ENUM_DEF("enable-protected-configs", CONFIG_F_IMMUTABLE, enable_protected_configs, "no", protected_names),
+    ENUM_DEF("enable-debug-command", CONFIG_F_IMMUTABLE, enable_debug_command, "no", protected_names),
     /* Limits */
     DEF("maxclients", CONFIG_T_INT, CONFIG_S_UINT, 0, "10000", 1, UINT_MAX, NULL, maxclients),
     MEM_DEF("proto-max-bulk-len", 0, proto_max_bulk_len, "512mb", 1024 * 1024),
     MEM_DEF("client-query-buffer-limit", 0, client_query_buffer_limit, "1gb", 1024 * 1024),
     DEF("client-output-buffer-limit", CONFIG_T_OBUF, CONFIG_S_PTR, CONFIG_F_MULTI_ARG,
         "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", 0, 0, NULL, obuf_limits),
+    /* TLS: the server hooks rebuild the context and the TLS listeners */
+    INT_DEF("tls-port", 0, tls_port, "0", 0, 65535),
+    STR_DEF("tls-cert-file", 0, tls_cert_file, ""),
+    STR_DEF("tls-key-file", 0, tls_key_file, ""),
+    STR_DEF("tls-key-file-pass", CONFIG_F_SENSITIVE, tls_key_file_pass, ""),
+    STR_DEF("tls-dh-params-file", 0, tls_dh_params_file, ""),
+    STR_DEF("tls-ca-cert-file", 0, tls_ca_cert_file, ""),
+    STR_DEF("tls-ca-cert-dir", 0, tls_ca_cert_dir, ""),
+    ENUM_DEF("tls-auth-clients", 0, tls_auth_clients, "yes", tls_auth_names),
+    STR_DEF("tls-protocols", 0, tls_protocols, ""),
+    STR_DEF("tls-ciphers", 0, tls_ciphers, ""),
+    STR_DEF("tls-ciphersuites", 0, tls_ciphersuites, ""),
+    BOOL_DEF("tls-prefer-server-ciphers", 0, tls_prefer_server_ciphers, "no"),
+    BOOL_DEF("tls-session-caching", 0, tls_session_caching, "yes"),
+    DEF("tls-session-cache-size", CONFIG_T_INT, CONFIG_S_LL, 0, "20480", 0, INT_MAX, NULL, tls_session_cache_size),
+    DEF("tls-session-cache-timeout", CONFIG_T_INT, CONFIG_S_LL, 0, "300", 0, INT_MAX, NULL,
+        tls_session_cache_timeout),
 };
 
 #define CORE_COUNT (sizeof(core_defs) / sizeof(core_defs[0]))
@@ -595,8 +614,21 @@ static int load_line(load_session *s, const config_line *l, char *reason, size_t
     int argc = l->argc - 1;
     char **argv = l->argv + 1;
     if ((d->flags & CONFIG_F_MULTI_ARG) && argc == 1 && !argv[0][0]) argc = 0; /* save "" */
+    /* One quoted argument of a multi-argument directive is split again, as
+     * Redis does: --client-output-buffer-limit "pubsub 32mb 8mb 60". */
+    config_line resplit = {0};
+    if ((d->flags & CONFIG_F_MULTI_ARG) && argc == 1) {
+        if (config_split_line(argv[0], strlen(argv[0]), &resplit) == -1) {
+            snprintf(reason, rlen, "Unbalanced quotes in configuration line");
+            return LOAD_ERR_REASON;
+        }
+        argc = resplit.argc;
+        argv = resplit.argv;
+    }
     value v, old;
-    if (value_parse(d, argc, argv, &v, reason, rlen) == -1) {
+    int parsed = value_parse(d, argc, argv, &v, reason, rlen);
+    config_line_free(&resplit);
+    if (parsed == -1) {
         value_free(&v);
         return LOAD_ERR_REASON;
     }
@@ -1031,8 +1063,34 @@ static void rewrite_generate(const config_def *d, rewrite_gen *g) {
     value_free(&def);
 }
 
-/* Builds the new file text from the old one (possibly empty). */
-static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, buf *out) {
+static config_users_fn *users_writer;
+
+void config_set_users_writer(config_users_fn *fn) {
+    users_writer = fn;
+}
+
+/* The `user` lines to write, one after another ('\n'-terminated), and how
+ * far rewrite_build has used them. */
+typedef struct rewrite_users {
+    buf text;
+    size_t used;                /* bytes of text already placed */
+} rewrite_users;
+
+/* Places the next user line at out, if any is left; true if it did. */
+static bool users_next(rewrite_users *u, buf *out) {
+    if (u->used >= u->text.len) return false;
+    const char *start = u->text.data + u->used;
+    const char *nl = memchr(start, '\n', u->text.len - u->used);
+    size_t n = nl ? (size_t)(nl - start) : u->text.len - u->used;
+    buf_append(out, start, n);
+    u->used += n + (nl != NULL);
+    return true;
+}
+
+/* Builds the new file text from the old one (possibly empty). Old `user`
+ * lines give their places to the current users, in order; users left over
+ * go after the signature, as for directives. */
+static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, rewrite_users *users, buf *out) {
     bool has_tail = false;
     const char *p = old, *end = old + old_len;
     while (p < end) {
@@ -1045,10 +1103,15 @@ static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, bu
             has_tail = true;
         config_line l = {0};
         int idx = -1;
-        if (ls < le && *ls != '#' && config_split_line(ls, (size_t)(le - ls), &l) == 0 && l.argc > 0)
+        bool user_line = false;
+        if (ls < le && *ls != '#' && config_split_line(ls, (size_t)(le - ls), &l) == 0 && l.argc > 0) {
             idx = def_lookup(l.argv[0], strlen(l.argv[0]), NULL);
+            user_line = users && !strcasecmp(l.argv[0], "user");
+        }
         config_line_free(&l);
-        if (idx == -1) {
+        if (user_line) {
+            users_next(users, out); /* none left: the old line becomes blank */
+        } else if (idx == -1) {
             buf_append(out, raw, (size_t)(le - raw));
         } else {
             rewrite_gen *g = &gens[idx];
@@ -1072,6 +1135,15 @@ static void rewrite_build(const char *old, size_t old_len, rewrite_gen *gens, bu
             buf_append(out, g->lines[k].data, g->lines[k].len);
             buf_append_char(out, '\n');
         }
+    }
+    while (users && users->used < users->text.len) {
+        if (!has_tail) {
+            if (out->len && !(out->len >= 2 && out->data[out->len - 2] == '\n')) buf_append_char(out, '\n');
+            buf_append_str(out, REWRITE_SIGNATURE "\n");
+            has_tail = true;
+        }
+        users_next(users, out);
+        buf_append_char(out, '\n');
     }
 }
 
@@ -1125,7 +1197,12 @@ int config_rewrite(char *err, size_t errlen) {
     }
     rewrite_gen *gens = mem_calloc(sizeof(rewrite_gen) * defs_count());
     for (size_t i = 0; i < defs_count(); i++) rewrite_generate(def_at(i), &gens[i]);
-    rewrite_build(old.data ? old.data : "", old.len, gens, &out);
+    /* With an aclfile the users live there (ACL SAVE), not here. */
+    rewrite_users users = {0};
+    bool with_users = users_writer && !(cfg.aclfile && cfg.aclfile[0]);
+    if (with_users) users_writer(&users.text);
+    rewrite_build(old.data ? old.data : "", old.len, gens, with_users ? &users : NULL, &out);
+    buf_free(&users.text);
     int rc = write_atomically(file_path, &out);
     if (rc == -1) snprintf(err, errlen, "ERR Rewriting config file: %s", strerror(errno));
     for (size_t i = 0; i < defs_count(); i++)

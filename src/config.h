@@ -24,6 +24,7 @@ enum { CONFIG_CLASS_NORMAL = 0, CONFIG_CLASS_REPLICA = 1, CONFIG_CLASS_PUBSUB = 
 enum { CONFIG_SUPERVISED_UPSTART, CONFIG_SUPERVISED_SYSTEMD, CONFIG_SUPERVISED_AUTO, CONFIG_SUPERVISED_NO };
 enum { CONFIG_ACL_ALLCHANNELS, CONFIG_ACL_RESETCHANNELS };
 enum { CONFIG_PROTECTED_NO, CONFIG_PROTECTED_YES, CONFIG_PROTECTED_LOCAL };
+enum { CONFIG_TLS_AUTH_NO, CONFIG_TLS_AUTH_YES, CONFIG_TLS_AUTH_OPTIONAL };
 
 typedef struct config_obuf_limit {
     unsigned long long hard_bytes; /* close at once at this many pending bytes; 0 = none */
@@ -64,6 +65,7 @@ typedef struct config {
     char *aclfile;                  /* owned; "" = none */
     long long acllog_max_len;       /* ACL LOG entries kept */
     int enable_protected_configs;   /* CONFIG_PROTECTED_*: only YES lets CONFIG SET change dir */
+    int enable_debug_command;       /* CONFIG_PROTECTED_*: who may run DEBUG */
     config_line *users;             /* owned; `user` lines in file order */
     int users_count;
     config_line *renames;           /* owned; `rename-command` lines (not applied yet) */
@@ -73,6 +75,22 @@ typedef struct config {
     long long proto_max_bulk_len;   /* bytes in one bulk argument */
     long long client_query_buffer_limit; /* bytes in one client's query buffer */
     config_obuf_limit obuf_limits[CONFIG_CLASS_COUNT]; /* by CONFIG_CLASS_* */
+    /* TLS (strings owned; "" = not set) */
+    int tls_port;                   /* TLS port on the bind addresses; 0 = none */
+    char *tls_cert_file;            /* server certificate chain, PEM */
+    char *tls_key_file;             /* its private key, PEM */
+    char *tls_key_file_pass;        /* passphrase of an encrypted key */
+    char *tls_ca_cert_file;         /* CAs that sign client certificates */
+    char *tls_ca_cert_dir;          /* same, as an OpenSSL hashed directory */
+    char *tls_dh_params_file;       /* DH parameters, PEM; "" = OpenSSL's built-in */
+    char *tls_protocols;            /* "TLSv1.2 TLSv1.3" and the like; "" = those two */
+    char *tls_ciphers;              /* TLSv1.2 and below cipher list */
+    char *tls_ciphersuites;         /* TLSv1.3 cipher suites */
+    int tls_auth_clients;           /* CONFIG_TLS_AUTH_*: client certificates */
+    bool tls_prefer_server_ciphers;
+    bool tls_session_caching;
+    long long tls_session_cache_size;    /* sessions kept */
+    long long tls_session_cache_timeout; /* seconds */
 } config;
 
 extern config cfg;
@@ -141,6 +159,12 @@ typedef int config_apply_fn(const char *name, char *err, size_t errlen);
 int config_set_apply_hook(const char *name, config_apply_fn *fn);
 /* True for directives whose values must not be logged (requirepass...). */
 bool config_is_sensitive(const char *name, size_t name_len);
+
+/* CONFIG REWRITE writes the ACL users as `user` lines (when there is no
+ * aclfile), as Redis does; fn appends them to out, one per line, each
+ * ending in '\n'. Set by the ACL layer, which config.c must not know. */
+typedef void config_users_fn(struct buf *out);
+void config_set_users_writer(config_users_fn *fn);
 
 /* CONFIG REWRITE: rewrites the file loaded at start-up in place of itself
  * (temp file + rename, mode kept). Lines of directives we know are updated

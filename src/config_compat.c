@@ -3,7 +3,8 @@
  * values, how it turns argv into config lines, splits CONFIG SET values and
  * expands include wildcards; and the rows of the directive table for
  * everything Redis 7.0 knows that has no effect in redis-pubsub
- * (persistence, replication, eviction, encodings, cluster, TLS...).
+ * (persistence, replication, eviction, encodings, cluster, the client side
+ * of TLS...).
  *
  * Inert directives are still typed: their values are checked the way Redis
  * checks them, stored, shown by CONFIG GET in Redis's format, settable by
@@ -11,8 +12,8 @@
  * REWRITE, so monitoring tools and configs written for Redis keep working.
  * Loading one logs a single notice. Types, bounds, defaults and error texts
  * were read from redis-server 7.0.15 (CONFIG GET *, CONFIG SET errors).
- * Two values are refused outright, because silently ignoring them would
- * mislead: cluster-enabled yes and a non-zero tls-port. */
+ * One value is refused outright, because silently ignoring it would
+ * mislead: cluster-enabled yes. */
 #include "config.h"
 
 #include <ctype.h>
@@ -412,12 +413,6 @@ static int check_no_cluster(long long *v, char *err, size_t errlen) {
     return -1;
 }
 
-static int check_no_tls(long long *v, char *err, size_t errlen) {
-    if (!*v) return 0;
-    snprintf(err, errlen, "redis-pubsub does not support TLS (tls-port must be 0)");
-    return -1;
-}
-
 /* ------------------------------------------------------------------------
  * The inert directives
  * ------------------------------------------------------------------------ */
@@ -434,7 +429,6 @@ static const char *const sanitize_names[] = {"no", "yes", "clients", NULL};
 static const char *const shutdown_names[] = {"default", "save", "nosave", "now", "force", NULL};
 static const char *const facility_names[] = {"user", "local0", "local1", "local2", "local3", "local4",
                                              "local5", "local6", "local7", NULL};
-static const char *const tls_auth_names[] = {"no", "yes", "optional", NULL};
 
 /* Each row gets its own static storage through a compound literal. */
 #define INERT(n, a, t, s, f, d, lo, hi, en, st, canon, check) \
@@ -547,7 +541,6 @@ const config_def config_compat_defs[] = {
     CANON_("latency-tracking-info-percentiles", NULL, MULTI, "50 99 99.9", canon_percentiles),
     BOOL_("crash-log-enabled", NULL, 0, "yes"),
     BOOL_("crash-memcheck-enabled", NULL, 0, "yes"),
-    ENUM_("enable-debug-command", IMM, "no", no_yes_local_names),
     ENUM_("enable-module-command", IMM, "no", no_yes_local_names),
     /* Process */
     BOOL_("always-show-logo", NULL, IMM, "no"),
@@ -589,28 +582,13 @@ const config_def config_compat_defs[] = {
     INT_("cluster-announce-bus-port", NULL, 0, "0", 0, 65535),
     INT_("cluster-announce-tls-port", NULL, 0, "0", 0, 65535),
     ENUM_("cluster-preferred-endpoint-type", 0, "ip", endpoint_names),
-    /* TLS */
-    INERT("tls-port", NULL, CONFIG_T_INT, CONFIG_S_LL, 0, "0", 0, 65535, NULL, &(long long){0}, NULL,
-          check_no_tls),
-    STR_("tls-cert-file", NULL, 0, ""),
-    STR_("tls-key-file", NULL, 0, ""),
-    STR_("tls-key-file-pass", NULL, SECRET, ""),
+    /* TLS: the server side is live (config.c); these configure the
+     * replication and cluster links, which redis-pubsub does not have. */
     STR_("tls-client-cert-file", NULL, 0, ""),
     STR_("tls-client-key-file", NULL, 0, ""),
     STR_("tls-client-key-file-pass", NULL, SECRET, ""),
-    STR_("tls-dh-params-file", NULL, 0, ""),
-    STR_("tls-ca-cert-file", NULL, 0, ""),
-    STR_("tls-ca-cert-dir", NULL, 0, ""),
-    ENUM_("tls-auth-clients", 0, "yes", tls_auth_names),
     BOOL_("tls-replication", NULL, 0, "no"),
     BOOL_("tls-cluster", NULL, 0, "no"),
-    STR_("tls-protocols", NULL, 0, ""),
-    STR_("tls-ciphers", NULL, 0, ""),
-    STR_("tls-ciphersuites", NULL, 0, ""),
-    BOOL_("tls-prefer-server-ciphers", NULL, 0, "no"),
-    BOOL_("tls-session-caching", NULL, 0, "yes"),
-    INT_("tls-session-cache-size", NULL, 0, "20480", 0, INT_MAX),
-    INT_("tls-session-cache-timeout", NULL, 0, "300", 0, INT_MAX),
 };
 
 const size_t config_compat_count = sizeof(config_compat_defs) / sizeof(config_compat_defs[0]);

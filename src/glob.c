@@ -135,6 +135,27 @@ bool glob_match_nocase(const char *pattern, size_t pattern_len,
                  str_len, true);
 }
 
+bool glob_star_tail(const char *pattern, size_t len, size_t *tail_start, size_t *tail_bytes) {
+    const byte *p = (const byte *)pattern;
+    bool star = false;
+    size_t i = 0, next;
+    *tail_start = *tail_bytes = 0;
+    while (i < len) {
+        if (p[i] == '*') {
+            while (i < len && p[i] == '*') i++;
+            star = true;
+            *tail_start = i;
+            *tail_bytes = 0;
+            continue;
+        }
+        /* Only the token's extent matters here, not whether it matches. */
+        token_match(p, len, i, 0, false, &next);
+        (*tail_bytes)++;
+        i = next;
+    }
+    return star;
+}
+
 size_t glob_literal_prefix(const char *pattern, size_t len, char *out) {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {

@@ -48,6 +48,13 @@ bool glob_match(const char *pattern, size_t pattern_len, const char *str,
 bool glob_match_nocase(const char *pattern, size_t pattern_len,
                        const char *str, size_t str_len);
 
+/* For a pattern with a star: sets *tail_start to the index of the first
+ * token after its last star group and *tail_bytes to the bytes of string
+ * those tokens consume (one each), and returns true; false without a star.
+ * Every match then ends with tail_bytes bytes that match the tail pattern
+ * alone, which rejects most strings in O(tail) before the full matcher. */
+bool glob_star_tail(const char *pattern, size_t len, size_t *tail_start, size_t *tail_bytes);
+
 /* Writes to out (room for len bytes) the literal bytes that every string
  * matched by glob_match must start with: the pattern up to its first `*`,
  * `?` or `[`, escapes resolved. Returns the number of bytes written. */

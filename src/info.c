@@ -339,6 +339,8 @@ static void client_flags(const client *c, char *dst) {
     *p = '\0';
 }
 
+#define INFO_REPLY_CHUNK 16384   /* Redis's reply buffer and block size */
+
 void info_client_line(const client *c, buf *o) {
     char flags[16];
     client_flags(c, flags);
@@ -350,6 +352,15 @@ void info_client_line(const client *c, buf *o) {
     client_laddr(c, laddr, sizeof(laddr));
     size_t argv_mem = 0;
     for (size_t i = 0; i < c->parser.argc; i++) argv_mem += c->parser.argv[i].len;
+    /* Redis keeps up to 16 KB of replies in its buffer (obl) and the rest
+     * in a list of blocks (oll nodes, omem bytes), and monitoring reads
+     * omem to find slow clients. Ours is one growable buffer plus a queue
+     * of frame references: report the same split. */
+    size_t obl = c->reply.len < INFO_REPLY_CHUNK ? c->reply.len : INFO_REPLY_CHUNK;
+    size_t spill = c->reply.len - obl;
+    size_t oll = c->out_count + (spill + INFO_REPLY_CHUNK - 1) / INFO_REPLY_CHUNK;
+    size_t omem = c->out_bytes + spill;
+    size_t rbs = client_reply_buf_size(c) < INFO_REPLY_CHUNK ? client_reply_buf_size(c) : INFO_REPLY_CHUNK;
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                   "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                   "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s "
@@ -359,7 +370,6 @@ void info_client_line(const client *c, buf *o) {
                pubsub_sub_channels(c->subs, PUBSUB_CHANNEL), pubsub_sub_patterns(c->subs),
                pubsub_sub_channels(c->subs, PUBSUB_SHARD),
                (c->flags & CLIENT_MULTI) ? c->multi_count : -1, c->qbuf.len, c->qbuf.cap - c->qbuf.len,
-               argv_mem, client_reply_buf_size(c), c->qbuf_peak, c->reply.len, c->out_nodes,
-               c->out_bytes, client_memory(c), events, c->last_cmd, c->user ? c->user : "default",
+               argv_mem, rbs, rbs, obl, oll, omem, client_memory(c), events, c->last_cmd, c->user ? c->user : "default",
                c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }

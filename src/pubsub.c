@@ -84,6 +84,9 @@ typedef struct pattern {
     struct pattern *gnext;
     size_t len;                 /* bytes in name */
     bool literal;               /* no wildcard: matches only its own text */
+    bool has_tail;              /* a star, then tail_bytes one-byte tokens */
+    size_t tail_start;          /* index in name of the tokens after the last star */
+    size_t tail_bytes;
     bool by_suffix;             /* indexed in pubsub.by_suffix, else by_prefix */
     char name[];
 } pattern;
@@ -333,6 +336,18 @@ static void index_del(pubsub *ps, pattern *p) {
     dict_del(ix->groups, g->affix, alen);   /* frees g */
 }
 
+/* glob_match, after a check of the channel's last bytes against the tokens
+ * after the pattern's last star: a 1 MiB channel against "a*a*a*a*x*b"
+ * is then refused in a few steps instead of a scan per star. */
+static bool pattern_match(const pattern *p, const char *ch, size_t len) {
+    if (p->has_tail) {
+        if (len < p->tail_bytes) return false;
+        if (!glob_match(p->name + p->tail_start, p->len - p->tail_start, ch + len - p->tail_bytes, p->tail_bytes))
+            return false;
+    }
+    return glob_match(p->name, p->len, ch, len);
+}
+
 /* Delivers to the patterns of ix matching the channel; from_end selects the
  * suffix index (probe the channel's tail rather than its head). */
 static long long index_publish(const pindex *ix, bool from_end, const char *ch, size_t len,
@@ -349,7 +364,7 @@ static long long index_publish(const pindex *ix, bool from_end, const char *ch, 
         /* The affix matched; a literal pattern (prefix index only) also
          * needs the same length. */
         for (const pattern *p = g->first; p; p = p->gnext) {
-            if (p->literal ? len != alen : !glob_match(p->name, p->len, ch, len)) continue;
+            if (p->literal ? len != alen : !pattern_match(p, ch, len)) continue;
             n += subs_deliver(&p->s, deliver, ctx, p->name, p->len);
         }
     }
@@ -365,6 +380,7 @@ static subs *topic_new(pubsub *ps, int ns, const char *name, size_t len) {
         pattern *p = mem_alloc(sizeof(*p) + len + 1);
         p->len = len;
         p->literal = glob_is_literal(name, len);
+        p->has_tail = glob_star_tail(name, len, &p->tail_start, &p->tail_bytes) && p->tail_bytes > 0;
         t = &p->s;
         copy = p->name;
     } else {

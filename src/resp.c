@@ -107,15 +107,19 @@ static int parse_count(resp_parser *p, const char *qb, size_t len) {
 }
 
 static int expected_dollar(resp_parser *p, unsigned char got) {
+    /* One buffer for every parser: the error is read right after the
+     * failing resp_parse() and a connection is closed after it, so no two
+     * are in use at once; a per-parser copy would cost each client 48 bytes. */
+    static char err_buf[48];
     static const char head[] = "Protocol error: expected '$', got '";
     size_t n = sizeof(head) - 1;
-    memcpy(p->err_buf, head, n);
+    memcpy(err_buf, head, n);
     /* Redis formats the byte raw with %c; its reply code turns CR/LF into
      * spaces. A NUL cannot get here: it would hide the line end. */
-    p->err_buf[n++] = (got == '\r' || got == '\n') ? ' ' : (char)got;
-    p->err_buf[n++] = '\'';
-    p->err_buf[n] = '\0';
-    return fail(p, p->err_buf);
+    err_buf[n++] = (got == '\r' || got == '\n') ? ' ' : (char)got;
+    err_buf[n++] = '\'';
+    err_buf[n] = '\0';
+    return fail(p, err_buf);
 }
 
 static int parse_bulk_len(resp_parser *p, const char *qb, size_t len) {

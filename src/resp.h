@@ -48,7 +48,8 @@ typedef struct resp_parser {
     size_t argc;              /* arguments of the last command */
     size_t argv_cap;          /* entries allocated */
     bool inline_cmd;          /* the last command was inline */
-    const char *err;          /* after RESP_ERR: static text, or err_buf */
+    const char *err;          /* after RESP_ERR: static text, valid until the
+                                 next error of any parser */
     /* Private. */
     size_t pos;               /* start of the command being parsed */
     size_t cur;               /* next unparsed byte of that command */
@@ -58,7 +59,6 @@ typedef struct resp_parser {
     long long bulk_len;       /* bytes of the current bulk, -1 if unread */
     int state;                /* idle, inline or multibulk */
     bool stalled;             /* a NUL hides the line end (Redis strchr) */
-    char err_buf[48];         /* formatted "expected '$'" error */
 } resp_parser;
 
 /* ---- Parser ------------------------------------------------------------ */

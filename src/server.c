@@ -32,6 +32,7 @@
 #include "mem.h"
 #include "net.h"
 #include "pubsub.h"
+#include "tls.h"
 #include "version.h"
 
 server_state server;
@@ -40,12 +41,17 @@ server_state server;
  * Listeners
  * ------------------------------------------------------------------------ */
 
-static void close_listeners(void) {
-    for (int i = 0; i < server.tcp_count; i++) {
-        ev_del_fd(server.loop, server.tcp_fds[i], EV_READABLE);
-        close(server.tcp_fds[i]);
+static void close_fds(int *fds, int *count) {
+    for (int i = 0; i < *count; i++) {
+        ev_del_fd(server.loop, fds[i], EV_READABLE);
+        close(fds[i]);
     }
-    server.tcp_count = 0;
+    *count = 0;
+}
+
+static void close_listeners(void) {
+    close_fds(server.tcp_fds, &server.tcp_count);
+    close_fds(server.tls_fds, &server.tls_count);
     if (server.unix_fd != -1) {
         ev_del_fd(server.loop, server.unix_fd, EV_READABLE);
         close(server.unix_fd);
@@ -54,23 +60,25 @@ static void close_listeners(void) {
     }
 }
 
-/* Opens every bind address on cfg.port. Returns 0, or -1 after logging. */
-static int open_tcp_listeners(int *fds, int *count) {
+/* Opens every bind address on port (cfg.port or cfg.tls_port); kind is
+ * "tcp" or "tls" for the logs. Returns 0, or -1 after logging. */
+static int open_tcp_listeners(int port, const char *kind, int *fds, int *count) {
     *count = 0;
-    if (cfg.port == 0) return 0;
+    if (port == 0) return 0;
     for (int i = 0; i < cfg.bind_count && *count < SERVER_MAX_LISTENERS; i++) {
         const char *addr = cfg.bind[i];
         bool optional = addr[0] == '-';
         if (optional) addr++;
         char err[NET_ERR_LEN];
-        int fd = net_tcp_listen(err, addr, cfg.port, cfg.tcp_backlog);
+        int fd = net_tcp_listen(err, addr, port, cfg.tcp_backlog);
         if (fd == -1) {
             if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT ||
                              errno == EINVAL)) {
                 log_notice("Skipping optional bind address %s: %s", addr, err);
                 continue;
             }
-            log_warning("Warning: Could not create server TCP listening socket %s:%d: %s", addr, cfg.port, err);
+            log_warning("Warning: Could not create server %s listening socket %s:%d: %s",
+                        strcmp(kind, "tls") ? "TCP" : "TLS", addr, port, err);
             for (int j = 0; j < *count; j++) close(fds[j]);
             *count = 0;
             return -1;
@@ -78,20 +86,48 @@ static int open_tcp_listeners(int *fds, int *count) {
         fds[(*count)++] = fd;
     }
     if (*count == 0 && cfg.bind_count > 0) {
-        log_warning("Failed listening on port %d (tcp): no bind address could be used", cfg.port);
+        log_warning("Failed listening on port %d (%s): no bind address could be used", port, kind);
         return -1;
     }
     return 0;
 }
 
+/* The bind list as one string, to tell whether CONFIG SET changed it. */
+static char *bind_string(void) {
+    size_t len = 1;
+    for (int i = 0; i < cfg.bind_count; i++) len += strlen(cfg.bind[i]) + 1;
+    char *s = mem_calloc(len);
+    for (int i = 0; i < cfg.bind_count; i++) {
+        if (i) strcat(s, " ");
+        strcat(s, cfg.bind[i]);
+    }
+    return s;
+}
+
+/* Records what a set of listeners was opened for (port, bind list). */
+static void note_listening(int *port_open, char **bind_open, int port) {
+    *port_open = port;
+    mem_free(*bind_open);
+    *bind_open = bind_string();
+}
+
 static void watch_listeners(void) {
     for (int i = 0; i < server.tcp_count; i++)
         ev_add_fd(server.loop, server.tcp_fds[i], EV_READABLE, client_on_accept, NULL);
+    for (int i = 0; i < server.tls_count; i++)
+        ev_add_fd(server.loop, server.tls_fds[i], EV_READABLE, client_on_accept_tls, NULL);
     if (server.unix_fd != -1) ev_add_fd(server.loop, server.unix_fd, EV_READABLE, client_on_accept_unix, NULL);
 }
 
 static int open_listeners(void) {
-    if (open_tcp_listeners(server.tcp_fds, &server.tcp_count) == -1) return -1;
+    if (open_tcp_listeners(cfg.port, "tcp", server.tcp_fds, &server.tcp_count) == -1) {
+        log_warning("Failed listening on port %d (tcp), aborting.", cfg.port);
+        return -1;
+    }
+    if (open_tcp_listeners(cfg.tls_port, "tls", server.tls_fds, &server.tls_count) == -1) {
+        log_warning("Failed listening on port %d (tls), aborting.", cfg.tls_port);
+        return -1;
+    }
     if (cfg.unixsocket && cfg.unixsocket[0]) {
         char err[NET_ERR_LEN];
         server.unix_fd = net_unix_listen(err, cfg.unixsocket, (unsigned)cfg.unixsocketperm, cfg.tcp_backlog);
@@ -101,26 +137,68 @@ static int open_listeners(void) {
         }
     }
     watch_listeners();
+    note_listening(&server.tcp_port_open, &server.tcp_bind_open, cfg.port);
+    note_listening(&server.tls_port_open, &server.tls_bind_open, cfg.tls_port);
     return 0;
 }
 
-/* CONFIG SET port / bind: open the new listeners first, so a failure
- * leaves the old ones serving. */
+/* Replaces the listeners in fds with new ones on port, unless neither the
+ * port nor the bind list changed since they were opened. On a new port the
+ * new ones are opened first, so a failure leaves the old ones serving. On
+ * the same port the old ones must go first (a new list may keep an
+ * address), as in Redis; after a failure nothing listens and *port_open is
+ * 0, so the restoring pass of CONFIG SET opens the old list again. */
+static int relisten(int port, const char *kind, int *fds, int *count, ev_fd_fn *on_accept, int *port_open,
+                    char **bind_open) {
+    char *binds = bind_string();
+    bool same = port == *port_open && !strcmp(binds, *bind_open ? *bind_open : "");
+    mem_free(binds);
+    if (same) return 0;
+    if (port == *port_open) {
+        close_fds(fds, count);
+        *port_open = 0;
+    }
+    int nfds[SERVER_MAX_LISTENERS], ncount;
+    if (open_tcp_listeners(port, kind, nfds, &ncount) == -1) return -1;
+    close_fds(fds, count);
+    memcpy(fds, nfds, sizeof(int) * (size_t)ncount);
+    *count = ncount;
+    for (int i = 0; i < ncount; i++) ev_add_fd(server.loop, fds[i], EV_READABLE, on_accept, NULL);
+    note_listening(port_open, bind_open, port);
+    return 0;
+}
+
+/* CONFIG SET port / tls-port / bind (one hook: it runs once however many
+ * of them change, and again to restore them if the CONFIG SET fails). */
 static int apply_listen(const char *name, char *err, size_t errlen) {
     (void)name;
-    int fds[SERVER_MAX_LISTENERS], count;
-    if (open_tcp_listeners(fds, &count) == -1) {
+    if (relisten(cfg.port, "tcp", server.tcp_fds, &server.tcp_count, client_on_accept, &server.tcp_port_open,
+                 &server.tcp_bind_open) == -1) {
         snprintf(err, errlen, "Unable to listen on this port");
         return -1;
     }
-    for (int i = 0; i < server.tcp_count; i++) {
-        ev_del_fd(server.loop, server.tcp_fds[i], EV_READABLE);
-        close(server.tcp_fds[i]);
+    if (cfg.tls_port && !tls_is_configured() && tls_configure() == -1) {
+        snprintf(err, errlen, "Unable to update TLS configuration. Check server logs.");
+        return -1;
     }
-    memcpy(server.tcp_fds, fds, sizeof(int) * (size_t)count);
-    server.tcp_count = count;
-    for (int i = 0; i < count; i++)
-        ev_add_fd(server.loop, server.tcp_fds[i], EV_READABLE, client_on_accept, NULL);
+    if (relisten(cfg.tls_port, "tls", server.tls_fds, &server.tls_count, client_on_accept_tls,
+                 &server.tls_port_open, &server.tls_bind_open) == -1) {
+        snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
+        return -1;
+    }
+    return 0;
+}
+
+/* CONFIG SET of a tls-* directive the context is built from: a new context
+ * for new connections, or an error and the old one kept. As in Redis, a
+ * server without a TLS port only stores the values. */
+static int apply_tls(const char *name, char *err, size_t errlen) {
+    (void)name;
+    if (cfg.tls_port == 0) return 0;
+    if (tls_configure() == -1) {
+        snprintf(err, errlen, "Unable to update TLS configuration. Check server logs.");
+        return -1;
+    }
     return 0;
 }
 
@@ -130,33 +208,48 @@ static int apply_loglevel(const char *name, char *err, size_t errlen) {
     return 0;
 }
 
-/* Raises the fd limit for maxclients plus some spare, as Redis does; lowers
- * maxclients when the system refuses. */
-static void adjust_open_files(void) {
-    rlim_t want = (rlim_t)cfg.maxclients + 32;
+/* Raises the soft fd limit towards want (the hard limit caps it); returns
+ * the limit in effect afterwards. */
+static rlim_t raise_open_files(rlim_t want) {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) return;
-    if (rl.rlim_cur >= want) return;
-    rlim_t target = want < rl.rlim_max ? want : rl.rlim_max;
-    rl.rlim_cur = target;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) return want;
+    if (rl.rlim_cur >= want) return rl.rlim_cur;
+    rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < want) {
-        unsigned old = cfg.maxclients;
-        cfg.maxclients = rl.rlim_cur > 32 ? (unsigned)(rl.rlim_cur - 32) : 1;
-        log_warning("You requested maxclients of %u requiring at least %llu max file descriptors.", old,
-                    (unsigned long long)want);
-        log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
-                    (unsigned long long)want, strerror(errno ? errno : EPERM));
-        log_warning("Current maximum open files is %llu. maxclients has been reduced to %u to compensate "
-                    "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-                    (unsigned long long)rl.rlim_cur, cfg.maxclients);
-    }
+    return rl.rlim_cur;
+}
+
+/* maxclients plus 32 spare descriptors, as Redis reserves. */
+#define SPARE_FDS 32
+
+/* At start-up: raises the fd limit for maxclients, or lowers maxclients to
+ * what the system gives, with Redis's warnings. */
+static void adjust_open_files(void) {
+    rlim_t want = (rlim_t)cfg.maxclients + SPARE_FDS;
+    errno = 0;
+    rlim_t got = raise_open_files(want);
+    if (got >= want) return;
+    unsigned old = cfg.maxclients;
+    cfg.maxclients = got > SPARE_FDS ? (unsigned)(got - SPARE_FDS) : 1;
+    log_warning("You requested maxclients of %u requiring at least %llu max file descriptors.", old,
+                (unsigned long long)want);
+    log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
+                (unsigned long long)want, strerror(errno ? errno : EPERM));
+    log_warning("Current maximum open files is %llu. maxclients has been reduced to %u to compensate "
+                "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                (unsigned long long)got, cfg.maxclients);
 }
 
 static int apply_maxclients(const char *name, char *err, size_t errlen) {
     (void)name;
-    adjust_open_files();
+    /* CONFIG SET refuses what the system cannot give, as Redis does. */
+    rlim_t got = raise_open_files((rlim_t)cfg.maxclients + SPARE_FDS);
+    if (got < (rlim_t)cfg.maxclients + SPARE_FDS) {
+        snprintf(err, errlen, "The operating system is not able to handle the specified number of clients, try with %llu",
+                 (unsigned long long)(got > SPARE_FDS ? got - SPARE_FDS : 1));
+        return -1;
+    }
     int need = (int)cfg.maxclients + 64;
     if (need > ev_loop_setsize(server.loop) && ev_loop_resize(server.loop, need) == -1) {
         snprintf(err, errlen, "The event loop API used by Redis is not able to handle the specified number of clients");
@@ -265,6 +358,9 @@ static void shutdown_and_free(void) {
     notify_systemd("STOPPING=1\n");
     close_listeners();
     client_free_all();
+    tls_free();
+    mem_free(server.tcp_bind_open);
+    mem_free(server.tls_bind_open);
     if (server.pidfile_written) {
         log_notice("Removing the pid file.");
         unlink(cfg.pidfile);
@@ -377,21 +473,30 @@ int main(int argc, char **argv) {
     client_module_init(server.loop, server.ps, commands_dispatch);
     config_set_apply_hook("port", apply_listen);
     config_set_apply_hook("bind", apply_listen);
+    config_set_apply_hook("tls-port", apply_listen);
+    static const char *const tls_context_directives[] = {
+        "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file",
+        "tls-ca-cert-dir", "tls-protocols", "tls-ciphers", "tls-ciphersuites", "tls-prefer-server-ciphers",
+        "tls-session-caching", "tls-session-cache-size", "tls-session-cache-timeout"};
+    for (size_t i = 0; i < sizeof(tls_context_directives) / sizeof(tls_context_directives[0]); i++)
+        config_set_apply_hook(tls_context_directives[i], apply_tls);
     config_set_apply_hook("loglevel", apply_loglevel);
     config_set_apply_hook("maxclients", apply_maxclients);
 
     setup_signals();
     log_notice("Running mode=standalone, port=%d.", cfg.port);
-    if (open_listeners() == -1) {
-        log_warning("Failed listening on port %d (tcp), aborting.", cfg.port);
+    if (cfg.tls_port && tls_configure() == -1) {
+        log_warning("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
+    if (open_listeners() == -1) return 1; /* logged why */
     write_pidfile();
     server.cron_timer = ev_add_timer(server.loop, 1000 / (cfg.hz > 0 ? cfg.hz : 10), cron, NULL);
     ev_set_before_sleep(server.loop, before_sleep);
     log_notice("Server initialized");
     if (server.tcp_count > 0) log_notice("Ready to accept connections tcp");
     if (server.unix_fd != -1) log_notice("Ready to accept connections unix");
+    if (server.tls_count > 0) log_notice("Ready to accept connections tls");
     if (supervised_by_systemd()) {
         log_notice("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
         notify_systemd("STATUS=Ready to accept connections\nREADY=1\n");

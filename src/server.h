@@ -16,6 +16,12 @@ typedef struct server_state {
     pubsub *ps;                             /* owned: the subscription registry */
     int tcp_fds[SERVER_MAX_LISTENERS];      /* listening sockets */
     int tcp_count;
+    int tls_fds[SERVER_MAX_LISTENERS];      /* TLS listening sockets */
+    int tls_count;
+    int tcp_port_open;                      /* port tcp_fds were opened for, 0 if none */
+    int tls_port_open;                      /* port tls_fds were opened for, 0 if none */
+    char *tcp_bind_open;                    /* owned: bind list tcp_fds were opened for */
+    char *tls_bind_open;                    /* owned: bind list tls_fds were opened for */
     int unix_fd;                            /* -1 if none */
     long long cron_timer;
     long long cron_ticks;                   /* 100 ms ticks since start */

@@ -37,6 +37,7 @@ run_suite fuzz-replay make -s -C tests/fuzz replay
 run_suite tcl-ours ./runtest
 run_suite tcl-redis ./runtest --server-bin "$redis_bin"
 run_suite tcl-asan sh -c 'make -s -C src SANITIZE=address >/dev/null && ./runtest --server-bin src/build/address/redis-pubsub-server'
+run_suite valgrind sh tests/valgrind.sh
 run_suite compat tests/compat/run.sh
 # 20 s of the soak load (utils/soak.sh; `make soak` is the 10-minute run):
 # keeps the tool from rotting. --smoke relaxes the PING checks (other jobs on

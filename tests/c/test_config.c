@@ -332,7 +332,7 @@ static const struct {
     {"user a on\nuser a off", "Error in user declaration 'a': Duplicate user found. A user can only be defined "
                               "once in config files"},
     {"cluster-enabled yes", "redis-pubsub does not support cluster mode (cluster-enabled must be no)"},
-    {"tls-port 6380", "redis-pubsub does not support TLS (tls-port must be 0)"},
+    {"tls-auth-clients maybe", "argument(s) must be one of the following: no, yes, optional"},
 };
 
 static void test_load_errors(void) {

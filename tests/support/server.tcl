@@ -373,3 +373,101 @@ proc start_server {options body} {
     }
     return -options $options $result
 }
+
+# ---------------------------------------------------------------------------
+# Servers a test starts itself (start-up errors, command-line forms, port 0)
+# ---------------------------------------------------------------------------
+#
+# Under a small sh wrapper that records the pid and the exit status, so
+# nothing waits on a process without a deadline. Only processes started
+# here are signalled, by pid.
+#   proc_start ARGV ?DIR?   -> dict: pid dir stdout stderr status
+#   proc_wait_exit P ?MS?   -> exit status, or "" while it runs
+#   proc_wait_ready P PORT  proc_cleanup P  proc_output P  proc_dir
+#   proc_config DIR PORT ?EXTRA?  -> a minimal config file for both servers
+
+set ::proc_seq 0
+
+# Starts the server binary with ARGS (a list) in a fresh directory, stdout
+# and stderr to files there. Returns a dict: pid dir stdout stderr status.
+proc proc_start {argv {dir ""}} {
+    if {$dir eq ""} {set dir [proc_dir]}
+    set out [file join $dir out.log]
+    set err [file join $dir err.log]
+    set pidfile [file join $dir wrapper.pid]
+    set status [file join $dir exit.status]
+    set wrapper {bin=$1; out=$2; err=$3; pf=$4; st=$5; shift 5; "$bin" "$@" >"$out" 2>"$err" </dev/null & echo $! >"$pf"; wait $!; echo $? >"$st"}
+    exec sh -c $wrapper sh $::opt(server_bin) $out $err $pidfile $status {*}$argv &
+    set pid ""
+    wait_for_condition 500 10 {
+        [string is integer -strict [set pid [string trim [read_file_bytes $pidfile]]]] && $pid > 0
+    } else {
+        fail "the wrapper did not record a pid"
+    }
+    report "\[server-pid\]: $pid"
+    return [dict create pid $pid dir $dir stdout $out stderr $err status $status]
+}
+
+# A new empty directory under tests/tmp.
+proc proc_dir {} {
+    set dir [file join $::tmp_root "process.[pid].[incr ::proc_seq]"]
+    file delete -force $dir
+    file mkdir $dir
+    return $dir
+}
+
+# The exit status of a process started by proc_start, waiting up to MS
+# milliseconds; "" if it is still running.
+proc proc_wait_exit {p {ms 10000}} {
+    set deadline [expr {[clock milliseconds] + $ms}]
+    while {[clock milliseconds] < $deadline} {
+        set s [string trim [read_file_bytes [dict get $p status]]]
+        if {[string is integer -strict $s]} {
+            report "\[server-gone\]: [dict get $p pid]"
+            return $s
+        }
+        tsleep 10
+    }
+    return ""
+}
+
+# Kills a process started by proc_start if it still runs, and removes its
+# directory (test cleanup).
+proc proc_cleanup {p} {
+    if {[proc_wait_exit $p 0] eq ""} {
+        catch {exec kill -KILL [dict get $p pid]}
+        proc_wait_exit $p 2000
+    }
+    file delete -force [dict get $p dir]
+}
+
+# Waits until the server has logged that it is ready and accepts
+# connections on PORT.
+proc proc_wait_ready {p port} {
+    wait_for_condition 500 20 {
+        ([string first "Ready to accept connections" [read_file_bytes [dict get $p stdout]]] >= 0 &&
+         [proc_port_open $port]) || [proc_wait_exit $p 0] ne ""
+    } else {
+        fail "server on port $port not ready: [read_file_bytes [dict get $p stdout]][read_file_bytes [dict get $p stderr]]"
+    }
+    if {[proc_wait_exit $p 0] ne ""} {
+        fail "server exited at start-up: [read_file_bytes [dict get $p stdout]][read_file_bytes [dict get $p stderr]]"
+    }
+}
+
+proc proc_port_open {port} {
+    if {[catch {socket 127.0.0.1 $port} fd]} {return 0}
+    close $fd
+    return 1
+}
+
+# A minimal config file valid for both servers; returns its path.
+proc proc_config {dir port {extra ""}} {
+    set conf [file join $dir server.conf]
+    write_file_bytes $conf "bind 127.0.0.1\nport $port\ndaemonize no\nlogfile \"\"\nsave \"\"\nappendonly no\ndir $dir\n$extra"
+    return $conf
+}
+
+proc proc_output {p} {
+    return "[read_file_bytes [dict get $p stdout]][read_file_bytes [dict get $p stderr]]"
+}

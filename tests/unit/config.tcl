@@ -299,6 +299,22 @@ start_server {tags {config}} {
         assert_no_match "*timeout 321*" [read_file_bytes [srv config]]
     } {external:skip}
 
+    test "CONFIG REWRITE writes the ACL users as user lines, as Redis does" {
+        assert_equal OK [r acl setuser rwuser on >pw +@pubsub &news*]
+        try {
+            assert_equal OK [r config rewrite]
+            set text [read_file_bytes [srv config]]
+            set sha [string repeat {[0-9a-f]} 64]
+            assert [regexp -line "^user rwuser on #$sha resetchannels &news\\* -@all \\+@pubsub\$" $text] \
+                "rwuser line in [show $text]"
+            assert [regexp -line {^user default on nopass ~\* &\* \+@all$} $text] "default user line in [show $text]"
+        } finally {
+            r acl deluser rwuser
+            r config rewrite
+        }
+        assert_no_match "*rwuser*" [read_file_bytes [srv config]]
+    } {external:skip}
+
     test "CONFIG REWRITE takes no arguments" {
         assert_error "ERR wrong number of arguments for 'config|rewrite' command" {
             r config rewrite now

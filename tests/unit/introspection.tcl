@@ -628,3 +628,42 @@ start_server {tags {introspection}} {
         assert_server_clean
     }
 }
+
+# DEBUG can stop the whole server (DEBUG SLEEP): Redis 7 refuses it unless
+# enable-debug-command allows it, before authentication is even checked.
+set ::debug_refused {ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.}
+
+start_server {tags {introspection external:skip} overrides {requirepass foobar}} {
+    test "DEBUG is refused by default, with Redis's error, before NOAUTH" {
+        set c [redis_client]
+        assert_error $::debug_refused {$c debug sleep 0}
+        assert_error {ERR wrong number of arguments for 'debug' command} {$c debug}
+        $c auth foobar
+        assert_error $::debug_refused {$c debug log hello}
+        assert_equal {enable-debug-command no} [$c config get enable-debug-command]
+        assert_error {*can't set immutable config*} {$c config set enable-debug-command yes}
+        $c close
+    }
+
+    test "DEBUG inside MULTI makes EXEC abort" {
+        set c [redis_client]
+        $c auth foobar
+        $c multi
+        assert_error $::debug_refused {$c debug sleep 0}
+        assert_error {EXECABORT*} {$c exec}
+        $c close
+    }
+}
+
+start_server {tags {introspection external:skip} overrides {enable-debug-command local}} {
+    test "enable-debug-command local: DEBUG runs from a loopback connection" {
+        assert_equal OK [r debug sleep 0]
+        assert_equal OK [r debug log "from the tests"]
+    }
+}
+
+start_server {tags {introspection external:skip} overrides {enable-debug-command yes}} {
+    test "enable-debug-command yes: DEBUG runs" {
+        assert_equal OK [r debug sleep 0]
+    }
+}

@@ -52,7 +52,10 @@ start_server {tags {lifecycle}} {
         }
         verbose_report "    worst round trip $worst us over $pings pings"
         assert_morethan $pings 10
-        assert_lessthan $worst 40000
+        # The issue's bound is 25 ms (Redis stalls 50-140 ms here); a
+        # sanitizer build runs everything several times slower.
+        set bound [expr {[string match */address/* $::opt(server_bin)] ? 60000 : 25000}]
+        assert_lessthan $worst $bound
     } {ours}
 
     test "Under systemd supervision: READY=1 when serving, STOPPING=1 on SIGTERM, exit 0" {
