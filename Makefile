@@ -5,6 +5,9 @@
 #   make test-unit  C unit tests only (always ASan+UBSan)
 #   make bench      benchmark against redis-server, quick set (utils/bench.sh)
 #   make bench-full every benchmark scenario (~17 minutes)
+#   make soak       10 minutes of mixed load with checks (utils/soak.sh);
+#                   SOAK_SECONDS=600 to change, SERVER=/usr/bin/redis-server
+#                   to run the same load against Redis
 #   make clean
 # Variables forwarded to src/: MALLOC=libc, SANITIZE=address|undefined,
 # OPTIMIZATION=-O0, V=1, WERROR=no.
@@ -42,6 +45,12 @@ bench-full: all
 	$(MAKE) -C utils
 	utils/bench.sh --full
 
+SOAK_SECONDS ?= 600
+soak: all
+	@sh deps/install.sh soak
+	$(MAKE) -C utils
+	utils/soak.sh --seconds $(SOAK_SECONDS) $(if $(SERVER),--server $(SERVER))
+
 # Replays every fuzz corpus and crash input (gcc only); make fuzz runs the
 # libFuzzer targets for FUZZ_SECONDS each (needs clang).
 fuzz-replay:
@@ -61,4 +70,4 @@ clean:
 	$(MAKE) -C tests/fuzz clean
 	rm -rf tests/tmp
 
-.PHONY: all deps-build deps-test run test test-unit bench bench-full fuzz fuzz-replay install clean
+.PHONY: all deps-build deps-test run test test-unit bench bench-full soak fuzz fuzz-replay install clean

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps/install.sh build|test|bench|fuzz -- installs the Debian packages a step needs,
+# deps/install.sh build|test|bench|soak|fuzz -- installs the Debian packages a step needs,
 # only those missing, so a machine that has them needs no network.
 # See deps/README.md for what each package is for.
 set -e
@@ -13,13 +13,16 @@ test_pkgs="$build_pkgs tcl redis-server redis-tools python3 openssl libhiredis-d
 
 # Benchmarks: the oracle, plots, ss (free ports) and taskset (pinning).
 bench_pkgs="$build_pkgs redis-server redis-tools gnuplot-nox iproute2 util-linux"
+# Soak: ss (free ports), taskset (pinning), the oracle for SERVER=redis-server.
+soak_pkgs="$build_pkgs redis-server iproute2 util-linux"
 
 case "$1" in
     build) want=$build_pkgs ;;
     test) want=$test_pkgs ;;
     bench) want=$bench_pkgs ;;
+    soak) want=$soak_pkgs ;;
     fuzz) want="$build_pkgs clang" ;;
-    *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+    *) echo "usage: $0 build|test|bench|soak|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""

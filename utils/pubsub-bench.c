@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 /* ======================== Options ========================================= */
 
 enum scenario {
@@ -110,352 +112,14 @@ static options opt = {
     .conns_per_addr = 0, .server_pid = 0, .server_name = "unknown",
 };
 
-/* ======================== Small utilities ================================= */
+/* ======================== Fast path ====================================== */
 
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "pubsub-bench: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(2);
-}
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double ns_to_s(uint64_t ns) { return (double)ns / 1e9; }
-
-static uint64_t s_to_ns(double s) { return (uint64_t)(s * 1e9); }
-
-static void *xrealloc(void *p, size_t n) {
-    void *q = realloc(p, n);
-    if (q == NULL && n != 0) die("out of memory (%zu bytes)", n);
-    return q;
-}
-
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n, size);
-    if (p == NULL) die("out of memory (%zu x %zu bytes)", n, size);
-    return p;
-}
-
-/* Server CPU time (utime+stime of all threads) in ns; -1 without a pid. */
-static int64_t server_cpu_ns(void) {
-    if (opt.server_pid <= 0) return -1;
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", opt.server_pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return -1;
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    /* The command name may hold spaces: fields are counted after the last ')'. */
-    char *p = strrchr(text, ')');
-    if (p == NULL) return -1;
-    p++;
-    unsigned long long utime = 0, stime = 0;
-    for (int field = 3; field <= 15; field++) {
-        while (*p == ' ') p++;
-        if (field == 14) utime = strtoull(p, NULL, 10);
-        if (field == 15) stime = strtoull(p, NULL, 10);
-        while (*p && *p != ' ') p++;
-    }
-    long hz = sysconf(_SC_CLK_TCK);
-    return (int64_t)((utime + stime) * (1000000000ULL / (unsigned long long)hz));
-}
-
-/* Server resident set in bytes; -1 without a pid. */
-static int64_t server_rss(void) {
-    if (opt.server_pid <= 0) return -1;
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%ld/status", opt.server_pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return -1;
-    int64_t kb = -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtoll(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
-static int64_t tool_cpu_ns(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
-           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
-}
-
-/* ======================== Latency histogram ================================ */
-
-/* Log-linear buckets over ns: exact below 64, then 32 sub-buckets per power
- * of two (about 3% resolution) up to 2^42 ns (73 minutes). */
-#define HIST_SUB_BITS 5
-#define HIST_MAX_EXP 42
-#define HIST_BUCKETS (64 + (HIST_MAX_EXP - 6 + 1) * (1 << HIST_SUB_BITS))
-
-typedef struct hist {
-    uint64_t count[HIST_BUCKETS];
-    uint64_t total;
-} hist;
-
-static int hist_index(uint64_t v) {
-    if (v < 64) return (int)v;
-    int e = 63 - __builtin_clzll(v);
-    if (e > HIST_MAX_EXP) return HIST_BUCKETS - 1;
-    int sub = (int)((v >> (e - HIST_SUB_BITS)) & ((1u << HIST_SUB_BITS) - 1));
-    return 64 + (e - 6) * (1 << HIST_SUB_BITS) + sub;
-}
-
-/* Midpoint of a bucket, ns. */
-static double hist_value(int idx) {
-    if (idx < 64) return idx;
-    int e = (idx - 64) / (1 << HIST_SUB_BITS) + 6;
-    int sub = (idx - 64) % (1 << HIST_SUB_BITS);
-    double lo = ldexp(1.0, e) + sub * ldexp(1.0, e - HIST_SUB_BITS);
-    return lo + ldexp(1.0, e - HIST_SUB_BITS) / 2;
-}
-
-static void hist_add(hist *h, uint64_t v) {
-    h->count[hist_index(v)]++;
-    h->total++;
-}
-
-/* The q-quantile in microseconds; -1 when empty. */
-static double hist_quantile_us(const hist *h, double q) {
-    if (h->total == 0) return -1;
-    uint64_t rank = (uint64_t)ceil(q * (double)h->total);
-    if (rank == 0) rank = 1;
-    uint64_t seen = 0;
-    for (int i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->count[i];
-        if (seen >= rank) return hist_value(i) / 1000.0;
-    }
-    return hist_value(HIST_BUCKETS - 1) / 1000.0;
-}
-
-/* ======================== Streaming RESP reader ============================ */
-
-/* A frame as the reader reports it: the top-level type, element count, the
- * first bytes and length of each of the first RD_ELEMS top-level elements,
- * and the last integer seen at the top level. Nested aggregates are walked
- * but not captured. */
-#define RD_CAP 16
-#define RD_ELEMS 4
-#define RD_DEPTH 8
-#define RD_LINE 48
-
-typedef struct rframe {
-    char type;                  /* '*', '>', '+', '-', ':', '$', '_' ... */
-    int32_t nelem;              /* top-level elements (1 for a scalar) */
-    int32_t elem;               /* index of the top-level element being read */
-    int64_t ival;               /* last top-level integer */
-    int64_t blen[RD_ELEMS];     /* bulk length of element i, -1 if not a bulk */
-    uint8_t clen[RD_ELEMS];     /* bytes captured of element i */
-    char cap[RD_ELEMS][RD_CAP]; /* first bytes of element i */
-} rframe;
-
-enum { RD_HEADER = 0, RD_BULK = 1 };
-
-typedef struct reader {
-    uint8_t state;              /* RD_HEADER or RD_BULK */
-    uint8_t line_len;           /* bytes carried in line[] */
-    uint8_t depth;              /* open aggregates */
-    bool line_trunc;            /* the carried line overflowed (long error text) */
-    bool bad;                   /* protocol error: sticky */
-    int8_t cap_idx;             /* element the current bulk is captured into, -1 */
-    char line[RD_LINE];         /* a header line split across reads */
-    int64_t bulk_left;          /* payload + CRLF bytes left in the bulk */
-    int64_t bulk_pos;           /* payload bytes of the bulk already seen */
-    int64_t bulk_len;
-    int64_t left[RD_DEPTH];     /* elements left in each open aggregate */
-    rframe f;
-} reader;
-
-typedef struct conn conn;
-typedef void frame_fn(conn *c, const rframe *f);
-
-static int64_t parse_int(const char *p, size_t len, bool *ok) {
-    int64_t v = 0;
-    bool neg = false;
-    size_t i = 0;
-    *ok = false;
-    if (len > 0 && p[0] == '-') { neg = true; i = 1; }
-    if (i == len) return 0;
-    for (; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') return 0;
-        v = v * 10 + (p[i] - '0');
-    }
-    *ok = true;
-    return neg ? -v : v;
-}
-
-static void frame_begin(reader *r, char type, int32_t nelem) {
-    r->f.type = type;
-    r->f.nelem = nelem;
-    r->f.elem = 0;
-    r->f.ival = 0;
-    for (int i = 0; i < RD_ELEMS; i++) {
-        r->f.blen[i] = -1;
-        r->f.clen[i] = 0;
-    }
-}
-
-/* The element index a value at the current depth is captured into. */
-static int capture_index(const reader *r) {
-    if (r->depth == 0) return 0;
-    if (r->depth == 1 && r->f.elem < RD_ELEMS) return r->f.elem;
-    return -1;
-}
-
-/* A value finished: close the aggregates it completes; report the frame
- * when the top level is done. */
-static void element_done(reader *r, conn *c, frame_fn *fn) {
-    for (;;) {
-        if (r->depth == 0) {
-            fn(c, &r->f);
-            return;
-        }
-        if (r->depth == 1) r->f.elem++;
-        if (--r->left[r->depth - 1] > 0) return;
-        r->depth--;
-    }
-}
-
-/* One complete header line (without CRLF). */
-static void header_line(reader *r, conn *c, frame_fn *fn, const char *line, size_t len) {
-    if (len == 0) { r->bad = true; return; }
-    char type = line[0];
-    bool ok;
-    if (r->depth == 0) frame_begin(r, type, 1);
-    int ci = capture_index(r);
-    switch (type) {
-    case '+': case '-':
-        if (ci >= 0) {
-            size_t n = len - 1 < RD_CAP ? len - 1 : RD_CAP;
-            memcpy(r->f.cap[ci], line + 1, n);
-            r->f.clen[ci] = (uint8_t)n;
-        }
-        if (type == '-') {
-            static int shown;
-            if (shown++ < 5) fprintf(stderr, "pubsub-bench: server error: %.*s\n", (int)len, line);
-        }
-        element_done(r, c, fn);
-        return;
-    case ':':
-        r->f.ival = parse_int(line + 1, len - 1, &ok);
-        if (!ok) { r->bad = true; return; }
-        element_done(r, c, fn);
-        return;
-    case '_':
-        element_done(r, c, fn);
-        return;
-    case '$': case '=': case '!': {
-        int64_t n = parse_int(line + 1, len - 1, &ok);
-        if (!ok || n < -1) { r->bad = true; return; }
-        if (n == -1) { element_done(r, c, fn); return; }
-        if (ci >= 0) r->f.blen[ci] = n;
-        r->cap_idx = (int8_t)ci;
-        r->bulk_len = n;
-        r->bulk_pos = 0;
-        r->bulk_left = n + 2;
-        r->state = RD_BULK;
-        return;
-    }
-    case '*': case '>': case '%': case '~': {
-        int64_t n = parse_int(line + 1, len - 1, &ok);
-        if (!ok || n < -1) { r->bad = true; return; }
-        if (type == '%') n *= 2;
-        if (r->depth == 0) r->f.nelem = (int32_t)(n < 0 ? 0 : n);
-        if (n <= 0) { element_done(r, c, fn); return; }
-        if (r->depth == RD_DEPTH) { r->bad = true; return; }
-        r->left[r->depth++] = n;
-        return;
-    }
-    default:                    /* ',' '#' '(' and anything else: a scalar line */
-        if (!strchr(",#(", type)) { r->bad = true; return; }
-        element_done(r, c, fn);
-        return;
-    }
-}
-
-/* The fast path: the exact bytes that precede the payload of the message a
- * scenario expects ("*3\r\n$7\r\nmessage\r\n$12\r\nbench:fanout\r\n$16\r\n").
- * A frame that starts with them and lies whole in the buffer is delivered
- * without the general parser; anything else takes the general path. */
+/* The exact bytes that precede the payload of the message a scenario
+ * expects ("*3\r\n$7\r\nmessage\r\n$12\r\nbench:fanout\r\n$16\r\n"). A frame
+ * that starts with them and lies whole in the buffer is delivered without
+ * the general parser (fast_frame); anything else takes the general path. */
 static char fast_prefix[160];
 static size_t fast_prefix_len;
-static void on_fast_delivery(conn *c, const char *payload);
-
-/* Feeds n bytes; calls fn for every complete frame. Payload bytes are
- * skipped where they lie; only header lines cut by a read are carried. */
-static void reader_feed(reader *r, conn *c, frame_fn *fn, const char *p, size_t n) {
-    size_t fast_len = fast_prefix_len + (size_t)opt.size + 2;
-    while (n > 0 && !r->bad) {
-        if (fast_prefix_len && r->state == RD_HEADER && r->line_len == 0 && !r->line_trunc &&
-            r->depth == 0 && n >= fast_len && memcmp(p, fast_prefix, fast_prefix_len) == 0 &&
-            p[fast_len - 2] == '\r' && p[fast_len - 1] == '\n') {
-            on_fast_delivery(c, p + fast_prefix_len);
-            p += fast_len;
-            n -= fast_len;
-            continue;
-        }
-        if (r->state == RD_BULK) {
-            size_t take = (size_t)r->bulk_left < n ? (size_t)r->bulk_left : n;
-            if (r->cap_idx >= 0 && r->bulk_pos < RD_CAP && r->bulk_pos < r->bulk_len) {
-                int64_t room = RD_CAP - r->bulk_pos;
-                int64_t payload_left = r->bulk_len - r->bulk_pos;
-                int64_t k = (int64_t)take;
-                if (k > room) k = room;
-                if (k > payload_left) k = payload_left;
-                memcpy(r->f.cap[r->cap_idx] + r->bulk_pos, p, (size_t)k);
-                r->f.clen[r->cap_idx] = (uint8_t)(r->bulk_pos + k);
-            }
-            r->bulk_pos += (int64_t)take;
-            r->bulk_left -= (int64_t)take;
-            p += take;
-            n -= take;
-            if (r->bulk_left == 0) {
-                r->state = RD_HEADER;
-                element_done(r, c, fn);
-            }
-            continue;
-        }
-        const char *nl = memchr(p, '\n', n);
-        if (nl == NULL) {
-            size_t room = RD_LINE - r->line_len;
-            size_t k = n < room ? n : room;
-            memcpy(r->line + r->line_len, p, k);
-            r->line_len = (uint8_t)(r->line_len + k);
-            if (k < n) r->line_trunc = true;
-            return;
-        }
-        size_t seg = (size_t)(nl - p);
-        const char *line = p;
-        size_t len = seg;
-        if (r->line_len > 0 || r->line_trunc) {
-            size_t room = RD_LINE - r->line_len;
-            size_t k = seg < room ? seg : room;
-            memcpy(r->line + r->line_len, p, k);
-            line = r->line;
-            len = r->line_len + k;
-        }
-        if (len > 0 && line[len - 1] == '\r') len--;
-        p = nl + 1;
-        n -= seg + 1;
-        r->line_len = 0;
-        r->line_trunc = false;
-        header_line(r, c, fn, line, len);
-    }
-}
 
 /* ======================== Connections and the loop ========================= */
 
@@ -468,6 +132,8 @@ enum role {
     ROLE_IDLE,      /* idle subscriber */
 };
 
+typedef struct conn conn;
+
 struct conn {
     int fd;
     uint8_t role;
@@ -475,8 +141,7 @@ struct conn {
     bool reading;               /* EPOLLIN armed */
     bool writing;               /* EPOLLOUT armed */
     uint32_t idx;               /* index within its role */
-    char *out;                  /* owned: pending output */
-    size_t out_len, out_off, out_cap;
+    outbuf out;                 /* pending output */
     uint64_t pending;           /* commands sent and not answered */
     uint64_t acks;              /* subscribe-family confirmations seen */
     uint64_t next_seq;          /* fast subscriber: sequence expected next */
@@ -527,12 +192,12 @@ static bench B;
 static char rbuf[256 * 1024];
 static char *filler;            /* payload filler, opt.size bytes */
 
+static int64_t server_cpu_ns(void) { return proc_cpu_ns(opt.server_pid); }
+static int64_t server_rss(void) { return proc_rss_bytes(opt.server_pid); }
+
 static void conn_set_events(conn *c, bool rd, bool wr) {
     if (c->closed || (c->reading == rd && c->writing == wr)) return;
-    struct epoll_event ev = {0};
-    ev.events = (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0) | EPOLLRDHUP;
-    ev.data.ptr = c;
-    if (epoll_ctl(B.ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    epoll_mod(B.ep, c->fd, c, rd, wr);
     c->reading = rd;
     c->writing = wr;
 }
@@ -545,57 +210,21 @@ static void conn_mark_closed(conn *c) {
     epoll_ctl(B.ep, EPOLL_CTL_DEL, c->fd, NULL);
 }
 
-static void out_reserve(conn *c, size_t more) {
-    if (c->out_off > 0 && c->out_off == c->out_len) c->out_off = c->out_len = 0;
-    if (c->out_len + more <= c->out_cap) return;
-    if (c->out_off > 0) {
-        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-        c->out_len -= c->out_off;
-        c->out_off = 0;
-        if (c->out_len + more <= c->out_cap) return;
-    }
-    size_t cap = c->out_cap ? c->out_cap : 256;
-    while (cap < c->out_len + more) cap *= 2;
-    c->out = xrealloc(c->out, cap);
-    c->out_cap = cap;
-}
-
-static void out_append(conn *c, const void *p, size_t n) {
-    out_reserve(c, n);
-    memcpy(c->out + c->out_len, p, n);
-    c->out_len += n;
-}
-
 /* Appends a RESP command from argc strings. */
 static void out_command(conn *c, int argc, const char *const *argv, const size_t *lens) {
-    char hdr[32];
-    int h = snprintf(hdr, sizeof hdr, "*%d\r\n", argc);
-    out_append(c, hdr, (size_t)h);
-    for (int i = 0; i < argc; i++) {
-        size_t len = lens ? lens[i] : strlen(argv[i]);
-        h = snprintf(hdr, sizeof hdr, "$%zu\r\n", len);
-        out_append(c, hdr, (size_t)h);
-        out_append(c, argv[i], len);
-        out_append(c, "\r\n", 2);
-    }
+    outbuf_command(&c->out, argc, argv, lens);
     c->pending++;
 }
 
 /* Writes what the kernel takes; arms EPOLLOUT only while output remains. */
 static void conn_flush(conn *c) {
-    while (!c->closed && c->out_off < c->out_len) {
-        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-        if (n > 0) {
-            c->out_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (c->closed) return;
+    int rc = outbuf_write(&c->out, c->fd);
+    if (rc == OUTBUF_ERR) {
         conn_mark_closed(c);
         return;
     }
-    if (c->out_off == c->out_len) c->out_off = c->out_len = 0;
-    conn_set_events(c, c->reading, c->out_len > 0);
+    conn_set_events(c, c->reading, rc == OUTBUF_AGAIN);
 }
 
 static int source_addrs_per_range(void) {
@@ -616,36 +245,17 @@ static int source_addrs_per_range(void) {
 static conn *conn_open(enum role role, uint32_t idx, int rcvbuf) {
     static int per_addr;
     if (per_addr == 0) per_addr = source_addrs_per_range();
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket: %s (raise ulimit -n?)", strerror(errno));
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)opt.port);
-    if (inet_pton(AF_INET, opt.host, &sa.sin_addr) != 1) die("bad --host %s", opt.host);
+    uint32_t src = 0;
     uint64_t k = B.src_next++ / (uint64_t)per_addr;
-    if (k > 0 && ntohl(sa.sin_addr.s_addr) >> 24 == 127) {
-        struct sockaddr_in src = {0};
-        src.sin_family = AF_INET;
-        src.sin_addr.s_addr = htonl((127u << 24) | (uint32_t)(1 + k));
-        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
-            die("bind 127.0.0.%u: %s", (unsigned)(1 + k), strerror(errno));
-    }
-    for (int tries = 0;; tries++) {
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) break;
-        if (errno == EINTR) continue;
-        die("connect %s:%d (connection %llu): %s", opt.host, opt.port,
-            (unsigned long long)(B.src_next - 1), strerror(errno));
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (k > 0 && strncmp(opt.host, "127.", 4) == 0) src = (127u << 24) | (uint32_t)(1 + k);
+    char err[128];
+    int fd = tcp_connect(opt.host, opt.port, rcvbuf, src, err, sizeof err);
+    if (fd < 0) die("%s (connection %llu)", err, (unsigned long long)(B.src_next - 1));
     conn *c = xcalloc(1, sizeof *c);
     c->fd = fd;
     c->role = (uint8_t)role;
     c->idx = idx;
-    c->rd.cap_idx = -1;
+    reader_init(&c->rd);
     struct epoll_event ev = {0};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = c;
@@ -660,11 +270,6 @@ static conn *conn_open(enum role role, uint32_t idx, int rcvbuf) {
 }
 
 /* ======================== Frames and publishing ============================ */
-
-static bool cap_is(const rframe *f, int i, const char *word) {
-    size_t n = strlen(word);
-    return f->blen[i] == (int64_t)n && f->clen[i] == n && memcmp(f->cap[i], word, n) == 0;
-}
 
 /* A message reached a counting subscriber: payload is element 2 (message)
  * or 3 (pmessage). */
@@ -692,6 +297,16 @@ static void on_fast_delivery(conn *c, const char *payload) {
     on_delivery(c, &f, 0);
 }
 
+/* fast_fn for the reader: a whole expected message at p, or 0. */
+static size_t fast_frame(void *ctx, const char *p, size_t n) {
+    size_t len = fast_prefix_len + (size_t)opt.size + 2;
+    if (fast_prefix_len == 0 || n < len || memcmp(p, fast_prefix, fast_prefix_len) != 0 ||
+        p[len - 2] != '\r' || p[len - 1] != '\n')
+        return 0;
+    on_fast_delivery(ctx, p + fast_prefix_len);
+    return len;
+}
+
 /* Sets the fast-path prefix for messages on chan (pmessage when pattern). */
 static void expect_message(const char *pattern, const char *chan) {
     if (pattern)
@@ -703,7 +318,8 @@ static void expect_message(const char *pattern, const char *chan) {
             "*3\r\n$7\r\nmessage\r\n$%zu\r\n%s\r\n$%d\r\n", strlen(chan), chan, opt.size);
 }
 
-static void on_frame(conn *c, const rframe *f) {
+static void on_frame(void *ctx, const rframe *f) {
+    conn *c = ctx;
     switch (f->type) {
     case ':':
         if (c->pending) c->pending--;
@@ -724,16 +340,16 @@ static void on_frame(conn *c, const rframe *f) {
     default:
         return;
     }
-    if (cap_is(f, 0, "message") && f->nelem == 3) {
+    if (rframe_is(f, 0, "message") && f->nelem == 3) {
         if (c->role == ROLE_SUB) on_delivery(c, f, 2);
         return;
     }
-    if (cap_is(f, 0, "pmessage") && f->nelem == 4) {
+    if (rframe_is(f, 0, "pmessage") && f->nelem == 4) {
         if (c->role == ROLE_SUB) on_delivery(c, f, 3);
         return;
     }
-    if (cap_is(f, 0, "subscribe") || cap_is(f, 0, "psubscribe") ||
-        cap_is(f, 0, "unsubscribe") || cap_is(f, 0, "punsubscribe")) {
+    if (rframe_is(f, 0, "subscribe") || rframe_is(f, 0, "psubscribe") ||
+        rframe_is(f, 0, "unsubscribe") || rframe_is(f, 0, "punsubscribe")) {
         c->acks++;
         B.sub_acks++;
         return;
@@ -762,8 +378,8 @@ static void append_publish(conn *c, uint64_t now) {
     }
     char hdr[96];
     int h = snprintf(hdr, sizeof hdr, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n", chlen);
-    out_reserve(c, (size_t)h + chlen + 32 + (size_t)opt.size);
-    char *w = c->out + c->out_len;
+    outbuf_reserve(&c->out, (size_t)h + chlen + 32 + (size_t)opt.size);
+    char *w = c->out.p + c->out.len;
     memcpy(w, hdr, (size_t)h); w += h;
     memcpy(w, chan, chlen); w += chlen;
     w += sprintf(w, "\r\n$%d\r\n", opt.size);
@@ -773,7 +389,7 @@ static void append_publish(conn *c, uint64_t now) {
     memcpy(w + 16, filler, (size_t)opt.size - 16);
     w += opt.size;
     memcpy(w, "\r\n", 2); w += 2;
-    c->out_len = (size_t)(w - c->out);
+    c->out.len = (size_t)(w - c->out.p);
     c->pending++;
     B.published++;
 }
@@ -811,22 +427,20 @@ static void publish_fill(uint64_t now) {
 
 static void handle_read(conn *c) {
     for (int rounds = 0; rounds < 4; rounds++) {
-        ssize_t n = read(c->fd, rbuf, sizeof rbuf);
-        if (n > 0) {
-            B.batch_now = now_ns();
-            reader_feed(&c->rd, c, on_frame, rbuf, (size_t)n);
-            if (c->rd.bad) {
-                fprintf(stderr, "pubsub-bench: protocol error from server (role %d)\n", c->role);
-                conn_mark_closed(c);
-                return;
-            }
-            if ((size_t)n < sizeof rbuf) return;
-            continue;
+        long n = sock_read(c->fd, rbuf, sizeof rbuf);
+        if (n == 0) return;
+        if (n < 0) {
+            conn_mark_closed(c);
+            return;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        conn_mark_closed(c);
-        return;
+        B.batch_now = now_ns();
+        reader_feed(&c->rd, c, on_frame, fast_frame, rbuf, (size_t)n);
+        if (c->rd.bad) {
+            fprintf(stderr, "pubsub-bench: protocol error from server (role %d)\n", c->role);
+            conn_mark_closed(c);
+            return;
+        }
+        if ((size_t)n < sizeof rbuf) return;
     }
 }
 
@@ -881,7 +495,7 @@ typedef struct snapshot {
 
 static snapshot snap(void) {
     snapshot s = { now_ns(), B.published, B.replies, B.deliveries, B.delivered_bytes,
-                   server_cpu_ns(), tool_cpu_ns() };
+                   server_cpu_ns(), self_cpu_ns() };
     return s;
 }
 
@@ -1371,15 +985,8 @@ static void parse_args(int argc, char **argv) {
 }
 
 /* Raises RLIMIT_NOFILE to the hard limit: 10,000 subscribers need it. */
-static void raise_nofile(void) {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 int main(int argc, char **argv) {
+    tool_name = "pubsub-bench";
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
@@ -1410,7 +1017,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     for (int i = 0; i < B.nconns; i++) {
         close(B.conns[i]->fd);
-        free(B.conns[i]->out);
+        outbuf_free(&B.conns[i]->out);
         free(B.conns[i]);
     }
     free(B.conns);
