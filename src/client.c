@@ -48,6 +48,8 @@
  * client reads beyond its first chunk: the flush of that much takes a few
  * ms of kernel copying, the longest anyone should wait. */
 #define CLIENT_PASS_QUEUE_MAX (16 * 1024 * 1024)
+/* ...and only while this pass queues this many message bytes per byte read. */
+#define CLIENT_READ_MORE_FANOUT 8
 #define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
 #define CLIENT_REPLY_KEEP 16384              /* reply buffer kept when idle, bytes */
 #define CLIENT_IOV_MAX 256
@@ -520,7 +522,12 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         process_input(c);
         if (c->state != CLIENT_ACTIVE || (c->flags & CLIENT_READ_PAUSED)) break;
         bool maybe_more = (size_t)n == len || c->tls;
-        if (!maybe_more || total >= CLIENT_READ_PASS_MAX || M.pass_queued >= CLIENT_PASS_QUEUE_MAX) break;
+        /* Bigger batches pay only when messages fan out: to one or two
+         * subscribers they just make the publisher and the server take
+         * turns instead of working side by side. */
+        bool fans_out = M.pass_queued >= total * CLIENT_READ_MORE_FANOUT;
+        if (!maybe_more || !fans_out || total >= CLIENT_READ_PASS_MAX || M.pass_queued >= CLIENT_PASS_QUEUE_MAX)
+            break;
     }
     if (n < 0 && c->tls && tls_read_needs_write(c->tls)) arm_write(c, true);
     if (total == 0) {
