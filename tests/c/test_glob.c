@@ -611,6 +611,35 @@ static void test_pathological_time(void) {
  * Literal prefix and literal patterns
  * --------------------------------------------------------------------- */
 
+/* The tail after the last star group, which publish checks against the
+ * channel's last bytes before the full match: classes, escapes and stars
+ * inside classes must be tokens, not stars ("[]" is an empty class, so
+ * "[]]" is two tokens). */
+static void test_star_tail(void) {
+    static const struct {
+        const char *pattern;
+        bool star;
+        size_t start, bytes;
+    } tails[] = {
+        {"abc", false, 0, 0},        {"a*b", true, 2, 1},
+        {"a*a*a*7*b", true, 8, 1},   {"*?a*?b12", true, 4, 4},
+        {"news.*", true, 6, 0},      {"a**[xy]z", true, 3, 2},
+        {"a*[*]b", true, 2, 2},      {"a*\\*b", true, 2, 2},
+        {"*[ab", true, 1, 1},        {"*b\\", true, 1, 2},
+        {"*[]]x", true, 1, 3},       {"a\\*b", false, 0, 0},
+        {"a\\\\*b", true, 4, 1},
+    };
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        size_t start = 99, bytes = 99;
+        bool star = glob_star_tail(tails[i].pattern, strlen(tails[i].pattern), &start, &bytes);
+        if (star != tails[i].star || (star && (start != tails[i].start || bytes != tails[i].bytes))) {
+            TEST_FAIL_AT("case %zu %s: got star=%d start=%zu bytes=%zu", i, tails[i].pattern, star, start,
+                         bytes);
+            return;
+        }
+    }
+}
+
 static void test_literal_prefix(void) {
     static const struct {
         const char *pattern;
@@ -764,6 +793,7 @@ const test_case glob_tests[] = {
     {"random_vs_reference", test_random_vs_reference},
     {"random_vs_reference_nocase", test_random_vs_reference_nocase},
     {"pathological_time", test_pathological_time},
+    {"star_tail", test_star_tail},
     {"literal_prefix", test_literal_prefix},
     {"literal_prefix_property", test_literal_prefix_property},
     {"assets_cases", test_assets_cases},
