@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "conn.h"
 #include "net.h"
 #include "resp.h"
 #include "util.h"
@@ -67,13 +68,7 @@ struct client {
     resp_parser parser;
     size_t qbuf_peak;             /* bytes, recent peak, for shrinking */
 
-    frame **out_ring;             /* owned: queued frame references, a ring of out_cap */
-    uint32_t out_cap;             /* slots, 0 or a power of two */
-    uint32_t out_first;           /* slot of the oldest reference */
-    uint32_t out_count;           /* references queued */
-    buf reply;                    /* small replies written after the queue */
-    size_t out_sent;              /* bytes of the head (or reply) already written */
-    size_t out_bytes;             /* pending output bytes, shared frames counted in full */
+    conn_out out;                 /* queued output: frame references and small replies */
     long long soft_limit_since_ms;/* when the soft output limit was first exceeded, 0 if not */
 
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */

@@ -356,10 +356,10 @@ void info_client_line(const client *c, buf *o) {
      * in a list of blocks (oll nodes, omem bytes), and monitoring reads
      * omem to find slow clients. Ours is one growable buffer plus a queue
      * of frame references: report the same split. */
-    size_t obl = c->reply.len < INFO_REPLY_CHUNK ? c->reply.len : INFO_REPLY_CHUNK;
-    size_t spill = c->reply.len - obl;
-    size_t oll = c->out_count + (spill + INFO_REPLY_CHUNK - 1) / INFO_REPLY_CHUNK;
-    size_t omem = c->out_bytes + spill;
+    size_t obl = c->out.reply.len < INFO_REPLY_CHUNK ? c->out.reply.len : INFO_REPLY_CHUNK;
+    size_t spill = c->out.reply.len - obl;
+    size_t oll = c->out.count + (spill + INFO_REPLY_CHUNK - 1) / INFO_REPLY_CHUNK;
+    size_t omem = c->out.bytes + spill;
     size_t rbs = client_reply_buf_size(c) < INFO_REPLY_CHUNK ? client_reply_buf_size(c) : INFO_REPLY_CHUNK;
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                   "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
