@@ -62,6 +62,8 @@
 #define CLIENT_RELEASE_US 2000
 #define CLIENT_RELEASE_CHUNK 256
 #define CLIENT_RELEASE_LAZY_MIN 1024         /* fewer are released at once */
+/* Late replies (slots) a client may have open before its input waits. */
+#define CLIENT_SLOTS_MAX 4096
 
 
 static const char *const err_max_clients = "-ERR max number of clients reached\r\n";
@@ -315,12 +317,86 @@ void client_set_state(client *c, client_state state) {
     } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
         /* Stop reading; the write path closes it once the output is out. */
         ev_del_fd(M.loop, c->fd, EV_READABLE);
-        if (!conn_out_has_output(&c->out)) client_set_state(c, CLIENT_CLOSE_ASAP);
+        if (!conn_out_has_output(&c->out) && !c->slots) client_set_state(c, CLIENT_CLOSE_ASAP);
     }
 }
 
 void client_close_async(client *c) {
     client_set_state(c, CLIENT_CLOSE_ASAP);
+}
+
+/* ------------------------------------------------------------------------
+ * Late replies
+ * A slot is a place in the reply stream. While a client has slots, its
+ * replies go into them instead of its output: each slot is either waiting
+ * (late, not filled yet) or ready (bytes collected behind a waiting one).
+ * Whenever the oldest slots are ready they move to the output, in order.
+ * Pushes (messages) are not replies and never wait.
+ * ------------------------------------------------------------------------ */
+
+struct client_slot {
+    client *c;                    /* borrowed: the client it belongs to */
+    client_slot **holder;         /* borrowed: the filler's pointer, cleared when the slot goes */
+    bool ready;
+    buf bytes;
+    client_slot *next;
+};
+
+static void mark_pending(client *c);
+
+static client_slot *slot_append(client *c, bool ready) {
+    client_slot *s = mem_calloc(sizeof(*s));
+    s->c = c;
+    s->ready = ready;
+    if (c->slots_tail) c->slots_tail->next = s;
+    else c->slots = s;
+    c->slots_tail = s;
+    c->slots_count++;
+    return s;
+}
+
+client_slot *client_slot_open(client *c, client_slot **holder) {
+    client_slot *s = slot_append(c, false);
+    s->holder = holder;
+    return s;
+}
+
+static void slots_flush(client *c) {
+    while (c->slots && c->slots->ready) {
+        client_slot *s = c->slots;
+        c->slots = s->next;
+        if (!c->slots) c->slots_tail = NULL;
+        c->slots_count--;
+        if (s->bytes.len && c->state != CLIENT_CLOSE_ASAP) {
+            mark_pending(c);
+            buf_append(&c->out.reply, s->bytes.data, s->bytes.len);
+        }
+        buf_free(&s->bytes);
+        mem_free(s);
+    }
+}
+
+void client_slot_fill(client_slot *s, const char *bytes, size_t len) {
+    client *c = s->c;
+    if (s->holder) *s->holder = NULL;
+    s->holder = NULL;
+    buf_append(&s->bytes, bytes, len);
+    s->ready = true;
+    slots_flush(c);
+    if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+    else if (!c->slots && c->state == CLIENT_CLOSE_AFTER_REPLY) client_set_state(c, CLIENT_CLOSE_ASAP);
+}
+
+static void slots_free(client *c) {
+    while (c->slots) {
+        client_slot *s = c->slots;
+        c->slots = s->next;
+        if (s->holder) *s->holder = NULL;
+        buf_free(&s->bytes);
+        mem_free(s);
+    }
+    c->slots_tail = NULL;
+    c->slots_count = 0;
 }
 
 static void free_multi(client *c) {
@@ -352,6 +428,7 @@ static void client_free(client *c) {
     tls_conn_free(c->tls);
     close(c->fd);
     conn_out_free(&c->out);
+    slots_free(c);
     buf_free(&c->qbuf);
     resp_parser_free(&c->parser);
     free_multi(c);
@@ -559,7 +636,8 @@ static void process_input(client *c) {
         run_command(c);
         /* A single big reply can cross the normal class's limits too. */
         if (conn_out_has_output(&c->out)) client_check_output_limits(c);
-        if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
+        if ((pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES || c->slots_count >= CLIENT_SLOTS_MAX) &&
+            c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);
         }
@@ -591,6 +669,12 @@ buf *client_reply_buf(client *c) {
     if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) {
         M.discard.len = 0;
         return &M.discard;
+    }
+    if (c->slots) {
+        /* Behind a late reply: collect into a ready slot at the end. */
+        client_slot *t = c->slots_tail;
+        if (!t->ready) t = slot_append(c, true);
+        return &t->bytes;
     }
     mark_pending(c);
     return &c->out.reply;
@@ -726,12 +810,13 @@ static void after_write(client *c) {
             c->flags &= ~CLIENT_WRITE_ARMED;
         }
         c->soft_limit_since_ms = 0;
-        if (c->state == CLIENT_CLOSE_AFTER_REPLY) {
+        if (c->state == CLIENT_CLOSE_AFTER_REPLY && !c->slots) {
             client_set_state(c, CLIENT_CLOSE_ASAP);
             return;
         }
     }
-    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2) {
+    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2 &&
+        c->slots_count < CLIENT_SLOTS_MAX / 2) {
         c->flags &= ~CLIENT_READ_PAUSED;
         if (c->state == CLIENT_ACTIVE) {
             ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
