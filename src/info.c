@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "upstream.h"
 #include "version.h"
 
 #define SAMPLES 16
@@ -276,22 +277,24 @@ typedef struct section {
     const char *title;              /* for empty sections */
     void (*fn)(buf *o);
     bool in_default;
+    bool (*present)(void);          /* NULL: always; else only when named, or when true */
 } section;
 
 static const section sections[] = {
-    {"server", NULL, section_server, true},
-    {"clients", NULL, section_clients, true},
-    {"memory", NULL, section_memory, true},
-    {"persistence", NULL, section_persistence, true},
-    {"stats", NULL, section_stats, true},
-    {"replication", NULL, section_replication, true},
-    {"cpu", NULL, section_cpu, true},
-    {"modules", "Modules", NULL, true},
-    {"errorstats", NULL, section_errorstats, true},
-    {"cluster", NULL, section_cluster, true},
-    {"keyspace", "Keyspace", NULL, true},
-    {"commandstats", NULL, section_commandstats, false},
-    {"latencystats", "Latencystats", NULL, false},
+    {"server", NULL, section_server, true, NULL},
+    {"clients", NULL, section_clients, true, NULL},
+    {"memory", NULL, section_memory, true, NULL},
+    {"persistence", NULL, section_persistence, true, NULL},
+    {"stats", NULL, section_stats, true, NULL},
+    {"replication", NULL, section_replication, true, NULL},
+    {"cpu", NULL, section_cpu, true, NULL},
+    {"modules", "Modules", NULL, true, NULL},
+    {"errorstats", NULL, section_errorstats, true, NULL},
+    {"cluster", NULL, section_cluster, true, NULL},
+    {"upstream", NULL, upstream_info, true, upstream_is_relay},
+    {"keyspace", "Keyspace", NULL, true, NULL},
+    {"commandstats", NULL, section_commandstats, false, NULL},
+    {"latencystats", "Latencystats", NULL, false, NULL},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -299,7 +302,8 @@ void info_generate(buf *out, int nsec, const slice *names) {
     bool want[NSECTIONS] = {false};
     bool any = false;
     if (nsec == 0) {
-        for (size_t i = 0; i < NSECTIONS; i++) want[i] = sections[i].in_default;
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default && (!sections[i].present || sections[i].present());
     }
     for (int j = 0; j < nsec; j++) {
         const slice *n = &names[j];
@@ -308,8 +312,9 @@ void info_generate(buf *out, int nsec, const slice *names) {
         bool def = util_eq_nocase(n->ptr, n->len, "default");
         for (size_t i = 0; i < NSECTIONS; i++) {
             bool m = util_eq_nocase(n->ptr, n->len, sections[i].name);
-            if (every || m || (def && sections[i].in_default) ||
-                (all && strcmp(sections[i].name, "modules") != 0))
+            bool shown = !sections[i].present || sections[i].present();
+            if (m || (shown && (every || (def && sections[i].in_default) ||
+                                (all && strcmp(sections[i].name, "modules") != 0))))
                 want[i] = true;
         }
     }
