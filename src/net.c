@@ -204,5 +204,11 @@ int net_connect_result(int fd) {
     int e = 0;
     socklen_t len = sizeof(e);
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1) return errno;
-    return e;
+    if (e) return e;
+    /* No error may also mean not finished yet (an event meant for an
+     * earlier socket on the same fd number): a connected socket has a peer. */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) return errno == ENOTCONN ? EINPROGRESS : errno;
+    return 0;
 }

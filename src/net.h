@@ -18,7 +18,8 @@ int net_tcp_listen(char *err, const char *addr, int port, int backlog, bool reus
  * resolved on the spot). Returns the fd, connected or in progress (wait for
  * it to become writable, then ask net_connect_result()), or -1 with err set. */
 int net_tcp_connect(char *err, const char *host, int port);
-/* The outcome of a finished non-blocking connect: 0, or the errno value. */
+/* The outcome of a non-blocking connect: 0 when connected, EINPROGRESS
+ * while it is not done, or the errno value of the failure. */
 int net_connect_result(int fd);
 /* Listens on a unix socket path with permissions perm (0: umask default). */
 int net_unix_listen(char *err, const char *path, unsigned perm, int backlog);

@@ -350,6 +350,7 @@ static void tls_step(upstream_link *l) {
 
 static void connected(upstream_link *l) {
     int e = net_connect_result(l->fd);
+    if (e == EINPROGRESS) return; /* a stale event: wait for the real one */
     if (e != 0) {
         char why[128];
         snprintf(why, sizeof(why), "connect: %s", strerror(e));
