@@ -25,6 +25,10 @@
 
 const char *const ERR_SYNTAX = "ERR syntax error";
 const char *const ERR_NOAUTH = "NOAUTH Authentication required.";
+const char *const ERR_NOAUTH_HELLO =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+    "select the RESP protocol version at the same time";
 const char *const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 const char *const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 

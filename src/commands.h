@@ -120,6 +120,7 @@ void commands_reset_stats(void);
 /* Shared error text, defined once (STYLE.md section 7). */
 extern const char *const ERR_SYNTAX;        /* "ERR syntax error" */
 extern const char *const ERR_NOAUTH;        /* "NOAUTH Authentication required." */
+extern const char *const ERR_NOAUTH_HELLO;  /* HELLO before authenticating, Redis 7.2's text */
 extern const char *const ERR_WRONGPASS;
 extern const char *const ERR_NOT_INTEGER;   /* "ERR value is not an integer or out of range" */
 
