@@ -133,8 +133,11 @@ static void section_clients(buf *o) {
     buf_printf(o, "maxclients:%u\r\n", cfg.maxclients);
     buf_printf(o, "client_recent_max_input_buffer:%lld\r\n", st.client_recent_max_input_buffer);
     buf_printf(o, "client_recent_max_output_buffer:%lld\r\n", st.client_recent_max_output_buffer);
-    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n");
+    /* Redis 7.4's fields in its order: exporters read pubsub_clients. */
+    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\n");
     buf_printf(o, "pubsub_clients:%lld\r\n", st.pubsub_clients);
+    buf_printf(o, "watching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\n");
+    buf_printf(o, "total_blocking_keys:0\r\ntotal_blocking_keys_on_nokey:0\r\n");
 }
 
 static void section_memory(buf *o) {
