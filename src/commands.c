@@ -5,7 +5,9 @@
  * the RESP2 subscribed context, and MULTI queueing; then the handler runs.
  * Lookup goes through a small open-addressing table keyed by the
  * lower-cased name, built once at start-up, so the hot path (PUBLISH) costs
- * one hash of a short name. The table here is also what COMMAND reports. */
+ * one hash of a short name. The table says which commands are served and
+ * by which handler; commands_init() binds each to its data in
+ * commands_meta.c (arity, ACL categories, all that COMMAND reports). */
 #include "commands.h"
 
 #include <ctype.h>
