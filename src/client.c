@@ -87,7 +87,8 @@ static struct {
     ev_loop *loop;                 /* borrowed */
     pubsub *ps;                    /* borrowed */
     client_dispatch_fn *dispatch;
-    client *head;                  /* all clients */
+    client *head;                  /* all clients, oldest first (CLIENT LIST's order) */
+    client *tail;                  /* the newest client */
     client *pending;               /* clients with output to flush */
     client *closing;               /* clients to free in before-sleep */
     client *zombies;               /* closed, subscriptions being released */
@@ -155,9 +156,10 @@ static client *client_new(int fd, bool unix_socket, tls_conn *tls) {
         net_peer_str(fd, addr, sizeof(addr));
     }
     c->addr = mem_strdup(addr);
-    c->next = M.head;
-    if (M.head) M.head->prev = c;
-    M.head = c;
+    c->prev = M.tail;
+    if (M.tail) M.tail->next = c;
+    else M.head = c;
+    M.tail = c;
     M.stats.connected++;
     M.stats.total_connections++;
     return c;
@@ -440,6 +442,7 @@ static void client_free(client *c) {
     if (c->prev) c->prev->next = c->next;
     else M.head = c->next;
     if (c->next) c->next->prev = c->prev;
+    else M.tail = c->prev;
     if (c->flags & CLIENT_PENDING_WRITE) {
         client **link = &M.pending;
         while (*link && *link != c) link = &(*link)->pending_next;

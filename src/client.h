@@ -88,7 +88,7 @@ struct client {
     const char *last_cmd;         /* borrowed: static name of the last command */
     char *addr;                   /* owned: "ip:port" of the peer, for logs and CLIENT LIST */
 
-    client *prev, *next;          /* list of all clients */
+    client *prev, *next;          /* list of all clients, in connection order */
     client *pending_next;         /* list of clients with output to flush */
     client *close_next;           /* list of clients to free */
 };
@@ -152,7 +152,7 @@ void client_note_subscriptions(client *c, bool had_subs);
 bool client_is_subscribed(const client *c);
 int client_limit_class(const client *c);
 client *client_by_id(uint64_t id);
-/* Iteration over all clients (CLIENT LIST, KILL, INFO). */
+/* Iteration over all clients (CLIENT LIST, KILL, INFO), oldest first. */
 client *client_first(void);
 client *client_next(const client *c);
 /* Writes c's local address ("ip:port", or "path:0") into dst; computed on

@@ -54,7 +54,7 @@ cmd_proc cmd_command_list, cmd_command_help, cmd_command_getkeys;
 cmd_proc cmd_lastsave;
 cmd_proc cmd_slowlog_get, cmd_slowlog_len, cmd_slowlog_reset, cmd_slowlog_help;
 cmd_proc cmd_latency_latest, cmd_latency_history, cmd_latency_reset, cmd_latency_doctor;
-cmd_proc cmd_latency_histogram, cmd_latency_help;
+cmd_proc cmd_latency_histogram, cmd_latency_help, cmd_latency_graph;
 
 /* cmd_acl.c */
 typedef struct acl_user acl_user;

@@ -134,8 +134,11 @@ static void section_clients(buf *o) {
     buf_printf(o, "maxclients:%u\r\n", cfg.maxclients);
     buf_printf(o, "client_recent_max_input_buffer:%lld\r\n", st.client_recent_max_input_buffer);
     buf_printf(o, "client_recent_max_output_buffer:%lld\r\n", st.client_recent_max_output_buffer);
-    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n");
+    /* Redis 7.4's fields in its order: exporters read pubsub_clients. */
+    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\n");
     buf_printf(o, "pubsub_clients:%lld\r\n", st.pubsub_clients);
+    buf_printf(o, "watching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\n");
+    buf_printf(o, "total_blocking_keys:0\r\ntotal_blocking_keys_on_nokey:0\r\n");
 }
 
 static void section_memory(buf *o) {
@@ -346,6 +349,8 @@ static void client_flags(const client *c, char *dst) {
 
 #define INFO_REPLY_CHUNK 16384   /* Redis's reply buffer and block size */
 
+/* Redis 7.2's fields in its order, plus 7.4's watch= (keys WATCHed: there
+ * are none to watch here) after multi=, which client libraries parse. */
 void info_client_line(const client *c, buf *o) {
     char flags[16];
     client_flags(c, flags);
@@ -367,7 +372,7 @@ void info_client_line(const client *c, buf *o) {
     size_t omem = c->out.bytes + spill;
     size_t rbs = client_reply_buf_size(c) < INFO_REPLY_CHUNK ? client_reply_buf_size(c) : INFO_REPLY_CHUNK;
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                  "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+                  "sub=%zu psub=%zu ssub=%zu multi=%d watch=0 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                   "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s "
                   "cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
                (unsigned long long)c->id, c->addr, laddr, c->fd, c->name ? c->name : "",
