@@ -76,7 +76,7 @@ typedef struct linkinfo {
     int tries;                    /* failed connects in a row */
     long long retry_at_ms;        /* when an idle link connects again; 0 = now */
     long long gap_since_ms;       /* start of the current gap, 0 if none */
-    bool resynced;                /* its names were made dirty after it came up */
+    bool up;                      /* was up since its last loss */
 } linkinfo;
 
 /* A PUBLISH or SPUBLISH on its way upstream. */
@@ -417,6 +417,7 @@ static void start_gap(linkinfo *li) {
 static void on_up(upstream_link *l, const char *role) {
     linkinfo *li = upstream_link_owner(l);
     li->tries = 0;
+    li->up = true;
     log_notice("Upstream %s link to %s established (role %s)", link_kind(li), upstream_link_addr(l),
                role[0] ? role : "unknown");
     if (li == U.classic && (U.mode == MODE_DETECTING || (U.mode == MODE_CLUSTER && !U.map))) request_refresh();
@@ -453,7 +454,8 @@ static void plan_reconnect(linkinfo *li) {
 static void on_down(upstream_link *l, const char *why) {
     linkinfo *li = upstream_link_owner(l);
     if (is_buried(li)) return;
-    bool was_up = li->tries == 0;
+    bool was_up = li->up;
+    li->up = false;
     char from[300];
     snprintf(from, sizeof(from), "%s", upstream_link_addr(l));
     plan_reconnect(li);
@@ -462,6 +464,8 @@ static void on_down(upstream_link *l, const char *why) {
         U.st.reconnects++;
         log_warning("Upstream %s link to %s lost (%s); resubscribing on %s", link_kind(li), from, why,
                     upstream_link_addr(l));
+    } else if (li->tries == 1) {
+        log_warning("Upstream %s link to %s: %s; trying %s", link_kind(li), from, why, upstream_link_addr(l));
     } else {
         log_verbose("Upstream %s link to %s: %s", link_kind(li), from, why);
     }
