@@ -390,11 +390,23 @@ static void settle_dirty(void) {
     for (int w = 0; w < 3; w++) dict_free(dirty[w]);
 }
 
-/* A gap ends when the link is up and every confirmation has come. */
-static void check_gap_end(linkinfo *li) {
-    if (!li->gap_since_ms || !upstream_link_is_up(li->link) || upstream_link_pending(li->link) > 0) return;
+/* True when what is wanted is what the upstream holds, as far as we know:
+ * nothing to settle, no confirmation awaited, no resync waiting for a map. */
+static bool settled(void) {
+    if (U.resync_after_refresh) return false;
     for (int w = 0; w < 3; w++)
-        if (dict_size(U.dirty[w])) return;
+        if (dict_size(U.dirty[w])) return false;
+    linkinfo *links[1 + 1024];
+    int n = all_links(links, 1025);
+    for (int i = 0; i < n; i++)
+        if (upstream_link_pending(links[i]->link) > 0) return false;
+    return true;
+}
+
+/* A gap ends when the link is up and everything is settled again (the
+ * names it lost may have moved to another link). */
+static void check_gap_end(linkinfo *li) {
+    if (!li->gap_since_ms || !upstream_link_is_up(li->link) || !settled()) return;
     long long ms = util_time_ms() - li->gap_since_ms;
     li->gap_since_ms = 0;
     U.st.gaps++;
@@ -402,8 +414,8 @@ static void check_gap_end(linkinfo *li) {
     U.st.gap_last_ms = ms;
     size_t held = 0;
     for (int w = 0; w < 3; w++) held += dict_size(upstream_link_held(li->link, w));
-    log_notice("Upstream %s link to %s: %zu subscriptions held again after a gap of %lld ms", link_kind(li),
-               upstream_link_addr(li->link), held, ms);
+    log_notice("Upstream %s link to %s: subscriptions held again after a gap of %lld ms (%zu on this link)",
+               link_kind(li), upstream_link_addr(li->link), ms, held);
 }
 
 static void start_gap(linkinfo *li) {
