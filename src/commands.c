@@ -102,6 +102,23 @@ static const command_arg list_type[] = {
 static const command_arg args_client_list[] = {
     {"client-type", "oneof", "TYPE", CMD_ARG_OPTIONAL, list_type},
     {"client-id", "integer", "ID", CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL}, ARG_END};
+static const command_arg pause_mode[] = {
+    {"write", "pure-token", "WRITE", 0, NULL}, {"all", "pure-token", "ALL", 0, NULL}, ARG_END};
+static const command_arg args_pause[] = {
+    ARG("timeout", "integer"), {"mode", "oneof", NULL, CMD_ARG_OPTIONAL, pause_mode}, ARG_END};
+static const command_arg caching_modes[] = {
+    {"yes", "pure-token", "YES", 0, NULL}, {"no", "pure-token", "NO", 0, NULL}, ARG_END};
+static const command_arg args_caching[] = {{"mode", "oneof", NULL, 0, caching_modes}, ARG_END};
+static const command_arg tracking_status[] = {
+    {"on", "pure-token", "ON", 0, NULL}, {"off", "pure-token", "OFF", 0, NULL}, ARG_END};
+static const command_arg args_tracking[] = {
+    {"status", "oneof", NULL, 0, tracking_status},
+    {"client-id", "integer", "REDIRECT", CMD_ARG_OPTIONAL, NULL},
+    {"prefix", "string", "PREFIX", CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, NULL},
+    {"bcast", "pure-token", "BCAST", CMD_ARG_OPTIONAL, NULL},
+    {"optin", "pure-token", "OPTIN", CMD_ARG_OPTIONAL, NULL},
+    {"optout", "pure-token", "OPTOUT", CMD_ARG_OPTIONAL, NULL},
+    {"noloop", "pure-token", "NOLOOP", CMD_ARG_OPTIONAL, NULL}, ARG_END};
 static const command_arg args_debug[] = {ARG("subcommand", "string"), ARG_OPT_MULTI("argument", "string"), ARG_END};
 
 /* ------------------------------------------------------------------------
@@ -132,12 +149,12 @@ static const command pubsub_subs[] = {
 };
 
 static const command client_subs[] = {
-    SUB("client|caching", cmd_client_tracking, 3, 0, "noscript loading stale", "@slow @connection", "6.0.0",
-        "Not supported: there is no keyspace to track.", NULL),
+    SUB("client|caching", cmd_client_caching, 3, 0, "noscript loading stale", "@slow @connection", "6.0.0",
+        "Instructs the server whether to track the keys in the next request.", args_caching),
     SUB("client|getname", cmd_client_getname, 2, 0, "noscript loading stale", "@slow @connection", "2.6.9",
         "Returns the name of the connection.", NULL),
-    SUB("client|getredir", cmd_client_tracking, 2, 0, "noscript loading stale", "@slow @connection", "6.0.0",
-        "Not supported: there is no keyspace to track.", NULL),
+    SUB("client|getredir", cmd_client_getredir, 2, 0, "noscript loading stale", "@slow @connection", "6.0.0",
+        "Returns the client ID to which the connection's tracking notifications are redirected.", NULL),
     SUB("client|help", cmd_client_help, 2, 0, "loading stale", "@slow @connection", "5.0.0",
         "Returns helpful text about the different subcommands.", NULL),
     SUB("client|id", cmd_client_id, 2, 0, "noscript loading stale", "@slow @connection", "5.0.0",
@@ -152,8 +169,8 @@ static const command client_subs[] = {
         "Sets the client eviction mode of the connection.", args_onoff),
     SUB("client|no-touch", cmd_client_no_touch, 3, 0, "noscript loading stale", "@slow @connection", "7.2.0",
         "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", args_onoff),
-    SUB("client|pause", cmd_client_unsupported, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "3.0.0",
-        "Not supported by redis-pubsub.", NULL),
+    SUB("client|pause", cmd_client_pause, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "3.0.0",
+        "Suspends commands processing.", args_pause),
     SUB("client|reply", cmd_client_reply, 3, 0, "noscript loading stale", "@slow @connection", "3.2.0",
         "Instructs the server whether to reply to commands.", args_reply),
     SUB("client|setinfo", cmd_client_setinfo, 4, 0, "noscript loading stale", "@slow @connection", "7.2.0",
@@ -161,13 +178,13 @@ static const command client_subs[] = {
     SUB("client|setname", cmd_client_setname, 3, 0, "noscript loading stale", "@slow @connection", "2.6.9",
         "Sets the connection name.", args_name),
     SUB("client|tracking", cmd_client_tracking, -3, 0, "noscript loading stale", "@slow @connection", "6.0.0",
-        "Not supported: there is no keyspace to track.", NULL),
-    SUB("client|trackinginfo", cmd_client_tracking, 2, 0, "noscript loading stale", "@slow @connection", "6.2.0",
-        "Not supported: there is no keyspace to track.", NULL),
+        "Controls server-assisted client-side caching for the connection.", args_tracking),
+    SUB("client|trackinginfo", cmd_client_trackinginfo, 2, 0, "noscript loading stale", "@slow @connection", "6.2.0",
+        "Returns information about server-assisted client-side caching for the connection.", NULL),
     SUB("client|unblock", cmd_client_unblock, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "5.0.0",
         "Unblocks a client blocked by a blocking command: none ever is here.", NULL),
-    SUB("client|unpause", cmd_client_unsupported, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "6.2.0",
-        "Not supported by redis-pubsub.", NULL),
+    SUB("client|unpause", cmd_client_unpause, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "6.2.0",
+        "Resumes processing commands from paused clients.", NULL),
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -307,6 +324,8 @@ static const command table[] = {
         NULL, NULL, latency_subs),
     CMD("lastsave", cmd_lastsave, 1, 0, "loading stale fast", "@admin @fast @dangerous", SRV, "1.0.0",
         "Returns the Unix timestamp of the last successful save: the start time here.", "O(1)", NULL, NULL),
+    CMD("monitor", cmd_monitor, 1, CMD_ADMIN, "admin noscript loading stale", "@admin @slow @dangerous", SRV, "1.0.0",
+        "Listens for all requests received by the server in real-time.", NULL, NULL, NULL),
     CMD("multi", cmd_multi, 1, CMD_NO_MULTI, "noscript loading stale fast allow_busy", "@fast @transaction", "transactions", "1.2.0",
         "Starts a transaction.", "O(1)", NULL, NULL),
     CMD("ping", cmd_ping, -1, CMD_PUBSUB_OK, "fast", "@fast @connection", CONN, "1.0.0",
@@ -369,7 +388,7 @@ static const char *const redis_only[] = {
     "hlen", "hmget", "hmset", "hrandfield", "hscan", "hset", "hsetnx", "hstrlen", "hvals", "incr",
     "incrby", "incrbyfloat", "keys", "lcs", "lindex", "linsert", "llen", "lmove", "lmpop", "lolwut",
     "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim", "memory", "mget", "migrate",
-    "module", "monitor", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
+    "module", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
     "pexpiretime", "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest", "psetex", "psync", "pttl",
     "randomkey", "readonly", "readwrite", "rename", "renamenx", "replconf", "replicaof", "restore",
     "restore-asking", "role", "rpop", "rpoplpush", "rpush", "rpushx", "sadd", "save", "scan", "scard",
@@ -586,7 +605,24 @@ static bool arity_ok(const command *cmd, int argc) {
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
 
+/* Nesting of commands_dispatch(): 1 for a command from the socket, 2 for
+ * one that EXEC runs. */
+static int depth;
+
+int commands_nesting(void) {
+    return depth;
+}
+
+static void dispatch_checked(client *c, int argc, slice *argv);
+
 void commands_dispatch(client *c, int argc, slice *argv) {
+    depth++;
+    dispatch_checked(c, argc, argv);
+    depth--;
+    if (depth == 0 && c->tracking) cmd_tracking_after_command(c, &argv[0]);
+}
+
+static void dispatch_checked(client *c, int argc, slice *argv) {
     const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) {
         const char *known = redis_only_lookup(argv[0].ptr, argv[0].len);
@@ -641,6 +677,12 @@ void commands_dispatch(client *c, int argc, slice *argv) {
         return;
     }
     c->last_cmd = run->name;
+    /* CLIENT PAUSE holds a command after its checks, as Redis does, and
+     * never one that EXEC runs. */
+    if (cmd_pause_mode && depth == 1 && cmd_pause_holds(c, run)) {
+        client_hold_command(c, argc, argv);
+        return;
+    }
     if ((c->flags & CLIENT_MULTI) && !(run->flags & CMD_NO_MULTI)) {
         queue_multi(c, argc, argv);
         return;
@@ -657,4 +699,6 @@ void commands_dispatch(client *c, int argc, slice *argv) {
         run->proc(c, argc, argv);
     }
     if (client_error_replies() != errors_before) st->failed_calls++;
+    /* The one branch MONITOR costs when nobody monitors. */
+    if (cmd_monitor_count) cmd_monitor_feed(c, run, argc, argv);
 }
