@@ -1,6 +1,5 @@
 # pause.tcl -- CLIENT PAUSE <ms> [WRITE|ALL] and CLIENT UNPAUSE, as
 # redis-server 7.0 runs them (7.2's transcripts agree).
-
 #
 # A held command is seen as state, never waited for with a sleep: CLIENT
 # LIST shows its client with flag b, and a monitor (never paused) can lift
