@@ -244,7 +244,7 @@ void cmd_client_trackinginfo(client *c, int argc, slice *argv) {
     buf *b = client_reply_buf(c);
     resp_add_map_len(b, 3, c->resp);
     resp_add_bulk_str(b, "flags");
-    resp_add_array_len(b, n);
+    resp_add_set_len(b, n, c->resp);   /* a set in RESP3, as Redis sends */
     for (int i = 0; i < n; i++) resp_add_bulk_str(b, flags[i]);
     resp_add_bulk_str(b, "redirect");
     resp_add_int(b, cmd_tracking_redir(c));

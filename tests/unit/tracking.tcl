@@ -144,6 +144,16 @@ start_server {tags {tracking}} {
         $c close
     }
 
+    test "TRACKINGINFO in RESP3 is a map whose flags are a set" {
+        set fd [raw_connect]
+        raw_send $fd "*2\r\n\$5\r\nHELLO\r\n\$1\r\n3\r\n"
+        set data ""
+        while {![string match "*modules\r\n\*0\r\n" $data]} {append data [raw_read $fd 1]}
+        raw_send $fd "*2\r\n\$6\r\nCLIENT\r\n\$12\r\nTRACKINGINFO\r\n"
+        raw_expect $fd "%3\r\n\$5\r\nflags\r\n~1\r\n\$3\r\noff\r\n\$8\r\nredirect\r\n:-1\r\n\$8\r\nprefixes\r\n*0\r\n"
+        raw_close $fd
+    }
+
     test "Tracking subcommand arity errors" {
         assert_error "*wrong number of arguments for 'client|tracking' command*" {r client tracking}
         assert_error "*wrong number of arguments for 'client|caching' command*" {r client caching}
