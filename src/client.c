@@ -92,6 +92,8 @@ static struct {
     client *pending;               /* clients with output to flush */
     client *closing;               /* clients to free in before-sleep */
     client *zombies;               /* closed, subscriptions being released */
+    client *held_head, *held_tail; /* clients whose command CLIENT PAUSE holds */
+    client_free_hook_fn *free_hook;
     uint64_t next_id;
     slice *argv;                   /* scratch argv for dispatch */
     int argv_cap;
@@ -416,8 +418,35 @@ void client_multi_reset(client *c) {
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
 }
 
+void client_set_free_hook(client_free_hook_fn *fn) {
+    M.free_hook = fn;
+}
+
+static void free_held(client *c) {
+    for (int j = 0; j < c->held.argc; j++) mem_free((void *)c->held.argv[j].ptr);
+    mem_free(c->held.argv);
+    c->held.argv = NULL;
+    c->held.argc = 0;
+}
+
+static void unlink_held(client *c) {
+    client **link = &M.held_head;
+    client *prev = NULL;
+    while (*link && *link != c) {
+        prev = *link;
+        link = &(*link)->held_next;
+    }
+    if (!*link) return;
+    *link = c->held_next;
+    if (M.held_tail == c) M.held_tail = prev;
+    c->held_next = NULL;
+}
+
 static void client_free(client *c) {
     bool lazy = false;
+    if (M.free_hook) M.free_hook(c);
+    if (c->flags & CLIENT_HELD) unlink_held(c);
+    free_held(c);
     if (c->subs) {
         M.stats.pubsub_clients--;
         /* A big registry is released in slices from before-sleep, so other
@@ -624,11 +653,71 @@ static void run_command(client *c) {
         c->flags |= CLIENT_REPLY_SKIP;
     }
     M.dispatch(c, argc, M.argv);
+    /* A held command skips its reply when it finally runs. */
+    if ((c->flags & (CLIENT_HELD | CLIENT_REPLY_SKIP)) == (CLIENT_HELD | CLIENT_REPLY_SKIP))
+        c->flags |= CLIENT_REPLY_SKIP_NEXT;
     c->flags &= ~CLIENT_REPLY_SKIP;
 }
 
+/* ------------------------------------------------------------------------
+ * Held commands (CLIENT PAUSE)
+ * The command is copied, since the query buffer moves on; the client
+ * stays readable (its query buffer just grows, up to the usual limit) but
+ * process_input() runs nothing until the command is released.
+ * ------------------------------------------------------------------------ */
+
+void client_hold_command(client *c, int argc, const slice *argv) {
+    free_held(c);
+    c->held.argc = argc;
+    c->held.argv = mem_alloc(sizeof(slice) * (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        c->held.argv[i].ptr = mem_strndup(argv[i].ptr, argv[i].len);
+        c->held.argv[i].len = argv[i].len;
+    }
+    c->flags |= CLIENT_HELD;
+    c->held_next = NULL;
+    if (M.held_tail) M.held_tail->held_next = c;
+    else M.held_head = c;
+    M.held_tail = c;
+}
+
+/* Runs c's held command as run_command() would, then the rest of its input. */
+static void release_one(client *c) {
+    multi_cmd cmd = c->held;
+    c->held.argc = 0;
+    c->held.argv = NULL;
+    c->flags &= ~CLIENT_HELD;
+    if (c->state == CLIENT_ACTIVE) {
+        if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+            c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+            c->flags |= CLIENT_REPLY_SKIP;
+        }
+        M.dispatch(c, cmd.argc, cmd.argv);
+        if ((c->flags & (CLIENT_HELD | CLIENT_REPLY_SKIP)) == (CLIENT_HELD | CLIENT_REPLY_SKIP))
+            c->flags |= CLIENT_REPLY_SKIP_NEXT;
+        c->flags &= ~CLIENT_REPLY_SKIP;
+        if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+        process_input(c);
+    }
+    for (int j = 0; j < cmd.argc; j++) mem_free((void *)cmd.argv[j].ptr);
+    mem_free(cmd.argv);
+}
+
+void client_release_held(void) {
+    /* Take the list: a released command may be held again (a new pause),
+     * and then goes to the back of a new list, order kept. */
+    client *list = M.held_head;
+    M.held_head = M.held_tail = NULL;
+    while (list) {
+        client *c = list;
+        list = c->held_next;
+        c->held_next = NULL;
+        release_one(c);
+    }
+}
+
 static void process_input(client *c) {
-    while (c->state == CLIENT_ACTIVE && !(c->flags & CLIENT_READ_PAUSED)) {
+    while (c->state == CLIENT_ACTIVE && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD))) {
         c->parser.unauthenticated = auth_required(c);
         int rc = resp_parse(&c->parser, c->qbuf.data, c->qbuf.len);
         if (rc == RESP_INCOMPLETE) break;
@@ -877,7 +966,7 @@ void client_cron(void) {
     long long now = util_time_ms();
     for (client *c = M.head; c; c = c->next) {
         if (c->state != CLIENT_ACTIVE) continue;
-        if (cfg.timeout > 0 && !c->subs && !(c->flags & CLIENT_READ_PAUSED) &&
+        if (cfg.timeout > 0 && !c->subs && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD)) &&
             now - c->last_active_ms > (long long)cfg.timeout * 1000) {
             log_verbose("Closing idle client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
             client_close_async(c);

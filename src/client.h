@@ -19,6 +19,7 @@ typedef struct frame frame;
 typedef struct client client;
 typedef struct acl_user acl_user;
 typedef struct tls_conn tls_conn;
+typedef struct client_tracking client_tracking;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -40,6 +41,8 @@ typedef enum client_state {
 #define CLIENT_READ_PAUSED   (1u << 9)   /* output backlog: not reading input */
 #define CLIENT_PROTECTED     (1u << 10)  /* being freed / in a handler: do not free now */
 #define CLIENT_WRITE_ARMED   (1u << 11)  /* EV_WRITABLE registered */
+#define CLIENT_MONITOR       (1u << 12)  /* MONITOR: fed every command (cmd_monitor.c) */
+#define CLIENT_HELD          (1u << 13)  /* a command waits for CLIENT PAUSE to end */
 
 /* Output-buffer limit classes, as in client-output-buffer-limit. */
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
@@ -82,6 +85,8 @@ struct client {
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */
     int multi_count;
     multi_cmd *multi;             /* owned: commands queued by MULTI */
+    multi_cmd held;               /* owned: the command CLIENT PAUSE holds, argc 0 if none */
+    client_tracking *tracking;    /* owned by cmd_tracking.c: CLIENT TRACKING state, NULL when off */
 
     long long ctime_ms;           /* connected at */
     long long last_active_ms;     /* last read from the socket */
@@ -91,6 +96,7 @@ struct client {
     client *prev, *next;          /* list of all clients, in connection order */
     client *pending_next;         /* list of clients with output to flush */
     client *close_next;           /* list of clients to free */
+    client *held_next;            /* list of held clients, oldest first */
 };
 
 /* Runs one parsed command; argv borrows the query buffer until it returns. */
@@ -106,6 +112,12 @@ void client_on_accept(ev_loop *loop, int fd, void *data, int mask);
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask);
 /* Same for a TLS listener: clients handshake before their first command. */
 void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask);
+
+/* Called for every client just before it is freed, with its state still
+ * intact, so that higher modules drop what they keep about it (monitors,
+ * tracking). One hook; NULL for none. */
+typedef void client_free_hook_fn(client *c);
+void client_set_free_hook(client_free_hook_fn *fn);
 
 /* Lifecycle. */
 void client_set_state(client *c, client_state state);
@@ -141,6 +153,13 @@ client_slot *client_slot_open(client *c, client_slot **holder);
 /* Fills a slot with the reply's bytes and sends what is no longer waiting.
  * The slot is gone afterwards (and *holder set to NULL). */
 void client_slot_fill(client_slot *s, const char *bytes, size_t len);
+/* CLIENT PAUSE: holds the command being dispatched (argv is copied) and
+ * stops processing c's input; the rest of its query buffer waits, and the
+ * socket is still read, so a peer that goes away is noticed. */
+void client_hold_command(client *c, int argc, const slice *argv);
+/* Runs the held commands in the order they were held, then whatever their
+ * clients sent after them. Call from the loop (a timer), not a handler. */
+void client_release_held(void);
 
 /* Ends a MULTI: drops queued commands, clears MULTI and DIRTY_EXEC. */
 void client_multi_reset(client *c);

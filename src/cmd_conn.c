@@ -168,6 +168,8 @@ void cmd_reset(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     client_multi_reset(c);
     cmd_pubsub_release(c);
+    cmd_monitor_stop(c);
+    cmd_tracking_off(c);
     c->resp = 2;
     c->db = 0;
     /* Redis 7.2 clears NO-EVICT too (7.0 kept it). */
@@ -494,22 +496,16 @@ void cmd_client_unblock(client *c, int argc, slice *argv) {
     resp_add_int(client_reply_buf(c), 0);
 }
 
-void cmd_client_tracking(client *c, int argc, slice *argv) {
-    (void)argc, (void)argv;
-    client_add_error(c, "ERR client-side caching is not supported: redis-pubsub has no keyspace to track");
-}
-
-void cmd_client_unsupported(client *c, int argc, slice *argv) {
-    (void)argc;
-    client_add_errorf(c, "ERR CLIENT %.*s is not supported by redis-pubsub",
-                      (int)(argv[1].len > 32 ? 32 : argv[1].len), argv[1].ptr);
-}
-
 void cmd_client_help(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     static const char *const lines[] = {
+        "CACHING (YES|NO)",
+        "    With tracking in OPTIN or OPTOUT mode, say whether the next command's keys",
+        "    are tracked (there are no keys here, so none ever is).",
         "GETNAME",
         "    Return the name of this connection.",
+        "GETREDIR",
+        "    Return the id of the client tracking notifications go to, 0 or -1.",
         "ID",
         "    Return the id of this connection.",
         "INFO",
@@ -525,12 +521,21 @@ void cmd_client_help(client *c, int argc, slice *argv) {
         "    Accepted for compatibility: clients are never evicted here.",
         "NO-TOUCH (ON|OFF)",
         "    Accepted for compatibility: there are no keys to touch.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Hold the commands of every client but monitors (ALL, the default) or only",
+        "    those that publish (WRITE) for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Turn replies on or off, or skip the reply of the next command.",
         "SETINFO <LIB-NAME|LIB-VER> <value>",
         "    Record the client library's name or version.",
         "SETNAME <name>",
         "    Name this connection.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Turn client-side caching on or off; the state is kept, no key is ever invalidated.",
+        "TRACKINGINFO",
+        "    Report the tracking state of this connection.",
+        "UNPAUSE",
+        "    End a CLIENT PAUSE: held commands run, in order.",
         NULL,
     };
     commands_reply_help(c, "CLIENT", lines);

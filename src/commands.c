@@ -59,9 +59,9 @@ static command pubsub_subs[] = {
 };
 
 static command client_subs[] = {
-    SUB("client|caching", cmd_client_tracking),
+    SUB("client|caching", cmd_client_caching),
     SUB("client|getname", cmd_client_getname),
-    SUB("client|getredir", cmd_client_tracking),
+    SUB("client|getredir", cmd_client_getredir),
     SUB("client|help", cmd_client_help),
     SUB("client|id", cmd_client_id),
     SUB("client|info", cmd_client_info),
@@ -69,14 +69,14 @@ static command client_subs[] = {
     SUB("client|list", cmd_client_list),
     SUB("client|no-evict", cmd_client_no_evict),
     SUB("client|no-touch", cmd_client_no_touch),
-    SUB("client|pause", cmd_client_unsupported),
+    SUB("client|pause", cmd_client_pause),
     SUB("client|reply", cmd_client_reply),
     SUB("client|setinfo", cmd_client_setinfo),
     SUB("client|setname", cmd_client_setname),
     SUB("client|tracking", cmd_client_tracking),
-    SUB("client|trackinginfo", cmd_client_tracking),
+    SUB("client|trackinginfo", cmd_client_trackinginfo),
     SUB("client|unblock", cmd_client_unblock),
-    SUB("client|unpause", cmd_client_unsupported),
+    SUB("client|unpause", cmd_client_unpause),
     END,
 };
 
@@ -154,6 +154,7 @@ static command table[] = {
     CMD("info", cmd_info, 0, NULL),
     CMD("lastsave", cmd_lastsave, 0, NULL),
     CMD("latency", NULL, 0, latency_subs),
+    CMD("monitor", cmd_monitor, 0, NULL),
     CMD("multi", cmd_multi, CMD_NO_MULTI, NULL),
     CMD("ping", cmd_ping, CMD_PUBSUB_OK, NULL),
     CMD("psubscribe", cmd_psubscribe, CMD_PUBSUB_OK, NULL),
@@ -190,7 +191,7 @@ static const char *const redis_only[] = {
     "hlen", "hmget", "hmset", "hrandfield", "hscan", "hset", "hsetnx", "hstrlen", "hvals", "incr",
     "incrby", "incrbyfloat", "keys", "lcs", "lindex", "linsert", "llen", "lmove", "lmpop", "lolwut",
     "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim", "memory", "mget", "migrate",
-    "module", "monitor", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
+    "module", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
     "pexpiretime", "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest", "psetex", "psync", "pttl",
     "randomkey", "readonly", "readwrite", "rename", "renamenx", "replconf", "replicaof", "restore",
     "restore-asking", "role", "rpop", "rpoplpush", "rpush", "rpushx", "sadd", "save", "scan", "scard",
@@ -434,7 +435,24 @@ static bool arity_ok(const command *cmd, int argc) {
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
 
+/* Nesting of commands_dispatch(): 1 for a command from the socket, 2 for
+ * one that EXEC runs. */
+static int depth;
+
+int commands_nesting(void) {
+    return depth;
+}
+
+static void dispatch_checked(client *c, int argc, slice *argv);
+
 void commands_dispatch(client *c, int argc, slice *argv) {
+    depth++;
+    dispatch_checked(c, argc, argv);
+    depth--;
+    if (depth == 0 && c->tracking) cmd_tracking_after_command(c, &argv[0]);
+}
+
+static void dispatch_checked(client *c, int argc, slice *argv) {
     const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) {
         const char *known = redis_only_lookup(argv[0].ptr, argv[0].len);
@@ -489,6 +507,12 @@ void commands_dispatch(client *c, int argc, slice *argv) {
         return;
     }
     c->last_cmd = run->name;
+    /* CLIENT PAUSE holds a command after its checks, as Redis does, and
+     * never one that EXEC runs. */
+    if (cmd_pause_mode && depth == 1 && cmd_pause_holds(c, run)) {
+        client_hold_command(c, argc, argv);
+        return;
+    }
     if ((c->flags & CLIENT_MULTI) && !(run->flags & CMD_NO_MULTI)) {
         queue_multi(c, argc, argv);
         return;
@@ -505,4 +529,6 @@ void commands_dispatch(client *c, int argc, slice *argv) {
         run->proc(c, argc, argv);
     }
     if (client_error_replies() != errors_before) st->failed_calls++;
+    /* The one branch MONITOR costs when nobody monitors. */
+    if (cmd_monitor_count) cmd_monitor_feed(c, run, argc, argv);
 }

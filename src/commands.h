@@ -104,6 +104,9 @@ void commands_init(void);
 void commands_free(void);
 /* Runs one command for c with all of Redis's checks; the client_dispatch_fn. */
 void commands_dispatch(client *c, int argc, slice *argv);
+/* 0 outside commands_dispatch(), 1 inside a command from a client's input,
+ * 2 inside a command that EXEC runs (Redis's DENY BLOCKING context). */
+int commands_nesting(void);
 /* Finds a top-level command by name, case-insensitively; NULL if unknown. */
 const command *commands_lookup(const char *name, size_t len);
 /* Finds a subcommand of parent by name; NULL if unknown. */

@@ -336,8 +336,11 @@ void info_generate(buf *out, int nsec, const slice *names) {
 
 static void client_flags(const client *c, char *dst) {
     char *p = dst;
+    if (c->flags & CLIENT_MONITOR) *p++ = 'O';
     if (c->subs) *p++ = 'P';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
+    if (c->flags & CLIENT_HELD) *p++ = 'b';
+    p = cmd_tracking_flags(c, p);
     if (c->state == CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->state == CLIENT_CLOSE_ASAP) *p++ = 'A';
     if (c->flags & CLIENT_UNIX_SOCKET) *p++ = 'U';
@@ -374,12 +377,12 @@ void info_client_line(const client *c, buf *o) {
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                   "sub=%zu psub=%zu ssub=%zu multi=%d watch=0 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                   "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s "
-                  "cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+                  "cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
                (unsigned long long)c->id, c->addr, laddr, c->fd, c->name ? c->name : "",
                (now - c->ctime_ms) / 1000, (now - c->last_active_ms) / 1000, flags, c->db,
                pubsub_sub_channels(c->subs, PUBSUB_CHANNEL), pubsub_sub_patterns(c->subs),
                pubsub_sub_channels(c->subs, PUBSUB_SHARD),
                (c->flags & CLIENT_MULTI) ? c->multi_count : -1, c->qbuf.len, c->qbuf.cap - c->qbuf.len,
                argv_mem, rbs, rbs, obl, oll, omem, client_memory(c), events, c->last_cmd, c->user ? c->user : "default",
-               c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+               cmd_tracking_redir(c), c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }

@@ -356,6 +356,12 @@ static void write_pidfile(void) {
     server.pidfile_written = true;
 }
 
+/* What the command modules keep about a client goes with it. */
+static void on_client_free(client *c) {
+    cmd_monitor_stop(c);
+    cmd_tracking_off(c);
+}
+
 static void shutdown_and_free(void) {
     notify_systemd("STOPPING=1\n");
     close_listeners();
@@ -371,6 +377,7 @@ static void shutdown_and_free(void) {
     log_warning("redis-pubsub is now ready to exit, bye bye...");
     pubsub_free(server.ps);
     cmd_acl_free();
+    cmd_monitor_free();
     commands_free();
     ev_loop_free(server.loop);
     mem_free(server.executable);
@@ -469,11 +476,13 @@ int main(int argc, char **argv) {
     commands_init();
     if (cmd_acl_init() == -1) return 1; /* ACL users; logged why */
     cmd_env.ps = server.ps;
+    cmd_env.loop = server.loop;
     cmd_env.start_ms = util_time_ms();
     cmd_env.start_mono_us = util_monotonic_us();
     cmd_env.executable = server.executable;
     cmd_env.request_shutdown = request_shutdown;
     client_module_init(server.loop, server.ps, commands_dispatch);
+    client_set_free_hook(on_client_free);
     config_set_apply_hook("port", apply_listen);
     config_set_apply_hook("bind", apply_listen);
     config_set_apply_hook("tls-port", apply_listen);
