@@ -38,6 +38,7 @@
 
 #define RREADER_MIN_BYTES (16 * 1024)
 #define RREADER_KEEP_BYTES (1024 * 1024)
+#define RREADER_HINT_BYTES (16 * 1024 * 1024)
 #define HEADER_MAX_LEN 32   /* length/count/number lines; any valid one fits */
 #define DOUBLE_MAX_LEN 128
 #define SCAN_WAIT 2         /* scan_bulk(): its data is not all in yet */
@@ -134,9 +135,13 @@ void rreader_feed(rreader *r, const char *p, size_t len) {
         r->pos = 0;
     }
     if (r->cap - r->len < len) {
-        /* A waiting bulk says how much the reply needs: grow once for it. */
+        /* A waiting bulk says how much the reply needs: grow once for it,
+         * but no more than RREADER_HINT_BYTES ahead of the bytes we have,
+         * so a header alone cannot make us allocate max_bulk_len. */
         size_t need = r->len + len;
-        if (r->pos + r->want > need) need = r->pos + r->want;
+        size_t hint = r->pos + r->want;
+        if (hint > need + RREADER_HINT_BYTES) hint = need + RREADER_HINT_BYTES;
+        if (hint > need) need = hint;
         size_t cap = r->cap ? r->cap * 2 : RREADER_MIN_BYTES;
         if (cap < need) cap = need;
         r->buf = mem_realloc(r->buf, cap);

@@ -10,6 +10,7 @@ int test_failed;
 extern const test_case glob_tests[];
 extern const test_case resp_tests[];
 extern const test_case resp_reply_tests[];
+extern const test_case cluster_tests[];
 extern const test_case buf_tests[];
 extern const test_case pubsub_tests[];
 extern const test_case config_tests[];
@@ -24,6 +25,7 @@ static const struct {
     {"glob", glob_tests},
     {"resp", resp_tests},
     {"resp_reply", resp_reply_tests},
+    {"cluster", cluster_tests},
     {"dict", dict_tests},
     {"pubsub", pubsub_tests},
     {"config", config_tests},

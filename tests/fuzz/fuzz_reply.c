@@ -6,10 +6,14 @@
  * exact-size heap block first (so ASan sees any read past it). Both runs
  * must give the same replies, the same final outcome and the same count of
  * unread bytes. Along the way every reply must keep the contract: strings
- * NUL-terminated and within max_bulk_len (doubles: 128 bytes), aggregates within max_elements,
- * maps even, booleans 0/1, nesting within RREADER_MAX_DEPTH; errors sticky
- * and worded "Protocol error: ...". Each reply is also encoded back to RESP
- * and read again by a fresh reader, which must give the same reply. A
+ * NUL-terminated and within max_bulk_len (doubles: 128 bytes), aggregates
+ * within max_elements, maps even, booleans 0/1, nesting within
+ * RREADER_MAX_DEPTH; errors sticky and worded "Protocol error: ...". Each
+ * reply is also encoded back to RESP and read again by a fresh reader,
+ * which must give the same reply. The first 8 replies of the whole run also
+ * go to the cluster map builders (src/cluster.c) as CLUSTER SHARDS (with
+ * and without TLS) and CLUSTER SLOTS replies, and errors to the -MOVED
+ * parser: no crash, no leak, and a map that is built is consistent. A
  * mismatch aborts with both transcripts.
  *
  * Input layout:
@@ -28,6 +32,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cluster.h"
 #include "resp_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -145,6 +150,48 @@ static void round_trip(const rreply *r, const run_opts *o, const buf *logged, si
     buf_free(&again);
 }
 
+/* A built map: slots point at shards, shards hold sane nodes. */
+static void check_map(const cluster_map *m) {
+    CHECK(m->shard_count >= 0);
+    for (int s = 0; s < CLUSTER_SLOTS; s++) CHECK(m->slot_shard[s] >= -1 && m->slot_shard[s] < m->shard_count);
+    for (int i = 0; i < m->shard_count; i++) {
+        const cluster_shard *sh = &m->shards[i];
+        CHECK(sh->node_count >= 0);
+        CHECK(!sh->has_primary || (sh->node_count > 0 && sh->nodes[0].primary));
+        for (int j = 0; j < sh->node_count; j++) {
+            const cluster_node *n = &sh->nodes[j];
+            CHECK(n->port > 0 && n->port <= 65535);
+            CHECK(memchr(n->host, '\0', sizeof(n->host)) && memchr(n->id, '\0', sizeof(n->id)));
+            CHECK(cluster_map_find_node(m, n->host, n->port) >= 0);
+        }
+    }
+    CHECK(cluster_map_equal(m, m));
+}
+
+/* Replies still to try as cluster replies in this input: a map costs a
+ * pass over 16384 slots, so only the first few of the whole run are. */
+static int cluster_tries_left;
+
+static void try_cluster(const rreply *r) {
+    if (cluster_tries_left <= 0) return;
+    cluster_tries_left--;
+    char err[128];
+    for (int kind = 0; kind < 3; kind++) {
+        err[0] = '\0';
+        cluster_map *m = kind == 2 ? cluster_map_from_slots(r, err, sizeof(err))
+                                   : cluster_map_from_shards(r, kind == 1, err, sizeof(err));
+        if (m) check_map(m);
+        else CHECK(err[0] != '\0');
+        cluster_map_free(m);
+    }
+    if (r->type == RREPLY_ERROR) {
+        int slot, port;
+        char host[64];
+        if (cluster_parse_moved(r->str, r->len, &slot, host, sizeof(host), &port) == 0)
+            CHECK(slot >= 0 && slot < CLUSTER_SLOTS && port > 0 && port <= 65535 && strlen(host) < sizeof(host));
+    }
+}
+
 /* Reads every complete reply; returns the last rreader_next() result. */
 static int read_available(rreader *r, const run_opts *o, buf *log) {
     for (;;) {
@@ -155,6 +202,7 @@ static int read_available(rreader *r, const run_opts *o, buf *log) {
             size_t from = log->len;
             take_reply(rep, o, 0, log);
             round_trip(rep, o, log, from);
+            try_cluster(rep);
             rreply_free(rep);
             continue;
         }
@@ -229,7 +277,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = size - HEADER_LEN - o.chunks_n;
 
     buf whole = {0}, chunked = {0};
+    cluster_tries_left = 8;
     run(&o, stream, len, false, &whole);
+    cluster_tries_left = 0;
     run(&o, stream, len, true, &chunked);
     if (whole.len != chunked.len || memcmp(whole.data, chunked.data, whole.len) != 0) {
         fprintf(stderr, "fuzz_reply: whole and chunked reads differ\n");

@@ -433,7 +433,10 @@ def gen_reply():
                               b"#t\r\n", b",1.5\r\n", b",inf\r\n", b"(1\r\n", b"$1\r\n", b"*1\r\n",
                               b"%1\r\n", b"~1\r\n", b">3\r\n", b"|1\r\n", b"!1\r\n", b"=5\r\ntxt:",
                               b"$7\r\nmessage\r\n", b"$8\r\npmessage\r\n", b"$8\r\nsmessage\r\n",
-                              b"-MOVED ", b"*0\r\n", b"9223372036854775807", b"536870912"])
+                              b"-MOVED ", b"*0\r\n", b"9223372036854775807", b"536870912",
+                              b"$5\r\nslots\r\n", b"$5\r\nnodes\r\n", b"$4\r\nport\r\n", b"$8\r\ntls-port\r\n",
+                              b"$2\r\nip\r\n", b"$8\r\nendpoint\r\n", b"$4\r\nrole\r\n", b"$6\r\nmaster\r\n",
+                              b"$6\r\nhealth\r\n", b"$4\r\nfail\r\n", b"$7\r\nloading\r\n", b":16383\r\n"])
 
 
 GENERATORS = {"fuzz_resp": gen_resp, "fuzz_glob": gen_glob, "fuzz_config": gen_config,
