@@ -112,6 +112,7 @@ static struct {
     pub_rec *hold_head, *hold_tail;
     size_t hold_bytes, hold_count;
     bool refresh_inflight, refresh_again, resync_after_refresh;
+    bool hold_added;              /* something was held this pass: try to send it before sleeping */
     long long last_refresh_ms;
     int refresh_cookie;           /* its address marks a refresh reply */
     size_t unsolicited_pass;      /* server-made unsubscribes this pass, for one log line */
@@ -695,9 +696,37 @@ static void hold(pub_rec *p) {
     U.hold_count++;
 }
 
-/* Sends what can go, in order; fails what waited too long. */
+static void hold_fail(pub_rec *p, long long now) {
+    char why[160];
+    snprintf(why, sizeof(why), "UPSTREAMDOWN no upstream link for %lld ms: message not published", now - p->since_ms);
+    pub_fail(p, why);
+    pub_free(p);
+}
+
+/* True if some link is up: otherwise nothing held can go anywhere. */
+static bool any_link_up(void) {
+    linkinfo *links[1 + 1024];
+    int n = all_links(links, 1025);
+    for (int i = 0; i < n; i++)
+        if (upstream_link_is_up(links[i]->link)) return true;
+    return false;
+}
+
+/* Sends what can go, in order; fails what waited too long. The queue is
+ * in arrival order, so while no link is up only its head is looked at. */
 static void drain_hold(void) {
     long long now = util_time_ms();
+    if (!any_link_up()) {
+        while (U.hold_head && now - U.hold_head->since_ms > cfg.upstream_hold_ms) {
+            pub_rec *p = U.hold_head;
+            U.hold_head = p->next;
+            if (!U.hold_head) U.hold_tail = NULL;
+            U.hold_bytes -= p->chlen + p->msglen;
+            U.hold_count--;
+            hold_fail(p, now);
+        }
+        return;
+    }
     pub_rec **pp = &U.hold_head, *last = NULL;
     while (*pp) {
         pub_rec *p = *pp;
@@ -707,15 +736,8 @@ static void drain_hold(void) {
             *pp = p->next;
             U.hold_bytes -= p->chlen + p->msglen;
             U.hold_count--;
-            if (li) {
-                pub_send(li, p);
-            } else {
-                char why[160];
-                snprintf(why, sizeof(why), "UPSTREAMDOWN no upstream link for %lld ms: message not published",
-                         now - p->since_ms);
-                pub_fail(p, why);
-                pub_free(p);
-            }
+            if (li) pub_send(li, p);
+            else hold_fail(p, now);
             continue;
         }
         last = p;
@@ -746,9 +768,11 @@ void upstream_publish(client *c, bool shard, const char *ch, size_t chlen, const
         pub_free(p);
         return;
     }
+    /* Behind what is held already, so one channel's order is kept; the
+     * queue drains when a link comes up and on the cron. */
     U.st.held++;
     hold(p);
-    drain_hold();
+    U.hold_added = true;
 }
 
 /* The upstream's reply, in the client's protocol (PUBLISH answers an
@@ -845,6 +869,10 @@ void upstream_before_sleep(void) {
         U.unsolicited_pass = 0;
     }
     settle_dirty();
+    if (U.hold_added) {
+        U.hold_added = false;
+        drain_hold();
+    }
     linkinfo *links[1 + 1024];
     int n = all_links(links, 1025);
     for (int i = 0; i < n; i++) check_gap_end(links[i]);
