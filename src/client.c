@@ -3,13 +3,13 @@
  *
  *   socket --read--> qbuf --resp_parse--> argv --dispatch--> handler
  *                                                               |
- *   socket <--writev-- [out_ring: frame ref | frame ref | ...] + reply <--+
+ *   socket <--writev-- c->out [ring: frame ref | frame ref | ...] + reply <--+
  *
- * Replies are encoded into c->reply, a small buffer allocated on demand.
+ * Replies are encoded into c->out.reply, a small buffer allocated on demand.
  * A published message is a shared frame: large ones are queued by reference
  * (one pointer per subscriber in a ring, no copy), small ones are copied
- * into c->reply because a memcpy is cheaper than a reference. Order is kept
- * by turning c->reply into a frame of its own before a reference is queued.
+ * into c->out.reply because a memcpy is cheaper than a reference. Order is kept
+ * by turning that buffer into a frame of its own before a reference is queued.
  *
  * Nothing is written from inside a handler: clients with output go on the
  * pending list and client_before_sleep() writes them all before the loop
@@ -17,8 +17,10 @@
  * A client is never freed in the middle of a callback chain: it is marked
  * CLIENT_CLOSE_ASAP and freed in client_before_sleep().
  *
- * TLS clients (c->tls set) differ only at the socket: conn_read() and
- * conn_writev() go through tls.c, a handshake runs before the first read,
+ * The queue itself and the socket seam live in conn.c, shared with the
+ * relay's upstream links. TLS clients (c->tls set) differ only at the
+ * socket: conn_read() and conn_writev() go through tls.c, a handshake runs
+ * before the first read,
  * and OpenSSL may need the other socket event than the one a call was made
  * for. Plain sockets pay one branch. */
 #include "client.h"
@@ -50,9 +52,6 @@
 #define CLIENT_PASS_QUEUE_MAX (16 * 1024 * 1024)
 /* ...and only while this pass queues this many message bytes per byte read. */
 #define CLIENT_READ_MORE_FANOUT 8
-#define CLIENT_FRAME_COPY_MAX 512            /* frames up to this are copied */
-#define CLIENT_REPLY_KEEP 16384              /* reply buffer kept when idle, bytes */
-#define CLIENT_IOV_MAX 256
 #define CLIENT_WRITE_MAX (1024 * 1024)       /* bytes per client per write pass */
 /* A client whose replies pile up above this stops being read until they
  * drain: a client that never reads cannot grow the server without bound. */
@@ -63,9 +62,9 @@
 #define CLIENT_RELEASE_US 2000
 #define CLIENT_RELEASE_CHUNK 256
 #define CLIENT_RELEASE_LAZY_MIN 1024         /* fewer are released at once */
+/* Late replies (slots) a client may have open before its input waits. */
+#define CLIENT_SLOTS_MAX 4096
 
-#define CLIENT_RING_MIN 8                    /* first ring size, a power of two */
-#define CLIENT_RING_KEEP 64                  /* empty rings up to this stay */
 
 static const char *const err_max_clients = "-ERR max number of clients reached\r\n";
 static const char *const err_protected =
@@ -106,22 +105,6 @@ static void on_writable(ev_loop *loop, int fd, void *data, int mask);
 static void process_input(client *c);
 static void client_free(client *c);
 static size_t pending_bytes(const client *c);
-
-/* The socket seam: read(2) and writev(2), or their TLS equivalents. */
-static inline ssize_t conn_read(client *c, void *p, size_t len) {
-    if (c->tls) return tls_read(c->tls, p, len);
-    return read(c->fd, p, len);
-}
-
-static inline ssize_t conn_writev(client *c, const struct iovec *iov, int cnt) {
-    if (c->tls) return tls_writev(c->tls, iov, cnt);
-    return writev(c->fd, iov, cnt);
-}
-
-/* Why the last conn_read/conn_writev failed. */
-static const char *conn_strerror(const client *c) {
-    return c->tls ? tls_last_error(c->tls) : strerror(errno);
-}
 
 void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
     M.loop = loop;
@@ -304,7 +287,7 @@ static void tls_accept_step(client *c) {
     if (rc != TLS_DONE) return;
     if (protected_refuses(c->fd)) {
         struct iovec iov = {(void *)err_protected, strlen(err_protected)};
-        ssize_t n = conn_writev(c, &iov, 1); /* best effort, as for plain sockets */
+        ssize_t n = conn_writev(c->fd, c->tls, &iov, 1); /* best effort, as for plain sockets */
         (void)n;
         M.stats.rejected_connections++;
         client_close_async(c);
@@ -334,7 +317,7 @@ void client_set_state(client *c, client_state state) {
     } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
         /* Stop reading; the write path closes it once the output is out. */
         ev_del_fd(M.loop, c->fd, EV_READABLE);
-        if (c->out_count == 0 && c->reply.len == 0) client_set_state(c, CLIENT_CLOSE_ASAP);
+        if (!conn_out_has_output(&c->out) && !c->slots) client_set_state(c, CLIENT_CLOSE_ASAP);
     }
 }
 
@@ -342,18 +325,78 @@ void client_close_async(client *c) {
     client_set_state(c, CLIENT_CLOSE_ASAP);
 }
 
-static frame *ring_at(const client *c, uint32_t i) {
-    return c->out_ring[(c->out_first + i) & (c->out_cap - 1)];
+/* ------------------------------------------------------------------------
+ * Late replies
+ * A slot is a place in the reply stream. While a client has slots, its
+ * replies go into them instead of its output: each slot is either waiting
+ * (late, not filled yet) or ready (bytes collected behind a waiting one).
+ * Whenever the oldest slots are ready they move to the output, in order.
+ * Pushes (messages) are not replies and never wait.
+ * ------------------------------------------------------------------------ */
+
+struct client_slot {
+    client *c;                    /* borrowed: the client it belongs to */
+    client_slot **holder;         /* borrowed: the filler's pointer, cleared when the slot goes */
+    bool ready;
+    buf bytes;
+    client_slot *next;
+};
+
+static void mark_pending(client *c);
+
+static client_slot *slot_append(client *c, bool ready) {
+    client_slot *s = mem_calloc(sizeof(*s));
+    s->c = c;
+    s->ready = ready;
+    if (c->slots_tail) c->slots_tail->next = s;
+    else c->slots = s;
+    c->slots_tail = s;
+    c->slots_count++;
+    return s;
 }
 
-static void out_free_all(client *c) {
-    for (uint32_t i = 0; i < c->out_count; i++) frame_release(ring_at(c, i));
-    mem_free(c->out_ring);
-    c->out_ring = NULL;
-    c->out_cap = c->out_first = c->out_count = 0;
-    c->out_bytes = 0;
-    c->out_sent = 0;
-    buf_free(&c->reply);
+client_slot *client_slot_open(client *c, client_slot **holder) {
+    client_slot *s = slot_append(c, false);
+    s->holder = holder;
+    return s;
+}
+
+static void slots_flush(client *c) {
+    while (c->slots && c->slots->ready) {
+        client_slot *s = c->slots;
+        c->slots = s->next;
+        if (!c->slots) c->slots_tail = NULL;
+        c->slots_count--;
+        if (s->bytes.len && c->state != CLIENT_CLOSE_ASAP) {
+            mark_pending(c);
+            buf_append(&c->out.reply, s->bytes.data, s->bytes.len);
+        }
+        buf_free(&s->bytes);
+        mem_free(s);
+    }
+}
+
+void client_slot_fill(client_slot *s, const char *bytes, size_t len) {
+    client *c = s->c;
+    if (s->holder) *s->holder = NULL;
+    s->holder = NULL;
+    buf_append(&s->bytes, bytes, len);
+    s->ready = true;
+    slots_flush(c);
+    if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+    else if (!c->slots && c->state == CLIENT_CLOSE_AFTER_REPLY) client_set_state(c, CLIENT_CLOSE_ASAP);
+}
+
+static void slots_free(client *c) {
+    while (c->slots) {
+        client_slot *s = c->slots;
+        c->slots = s->next;
+        if (s->holder) *s->holder = NULL;
+        buf_free(&s->bytes);
+        mem_free(s);
+    }
+    c->slots_tail = NULL;
+    c->slots_count = 0;
 }
 
 static void free_multi(client *c) {
@@ -384,7 +427,8 @@ static void client_free(client *c) {
     ev_del_fd(M.loop, c->fd, EV_READABLE | EV_WRITABLE);
     tls_conn_free(c->tls);
     close(c->fd);
-    out_free_all(c);
+    conn_out_free(&c->out);
+    slots_free(c);
     buf_free(&c->qbuf);
     resp_parser_free(&c->parser);
     free_multi(c);
@@ -471,11 +515,11 @@ static ssize_t read_some(client *c, size_t len) {
     ssize_t n;
     if (len > CLIENT_READ_LEN) {
         buf_reserve(&c->qbuf, len);
-        do n = conn_read(c, c->qbuf.data + c->qbuf.len, len);
+        do n = conn_read(c->fd, c->tls, c->qbuf.data + c->qbuf.len, len);
         while (n < 0 && errno == EINTR);
     } else {
         static char scratch[CLIENT_READ_LEN];
-        do n = conn_read(c, scratch, len);
+        do n = conn_read(c->fd, c->tls, scratch, len);
         while (n < 0 && errno == EINTR);
         if (n > 0) {
             buf_reserve(&c->qbuf, (size_t)n);
@@ -535,7 +579,7 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
             log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
             client_close_async(c);
         } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            log_verbose("Reading from client: %s", conn_strerror(c));
+            log_verbose("Reading from client: %s", conn_strerror(c->tls));
             client_close_async(c);
         }
         return;
@@ -591,8 +635,9 @@ static void process_input(client *c) {
         }
         run_command(c);
         /* A single big reply can cross the normal class's limits too. */
-        if (c->reply.len > 0 || c->out_count) client_check_output_limits(c);
-        if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
+        if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+        if ((pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES || c->slots_count >= CLIENT_SLOTS_MAX) &&
+            c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);
         }
@@ -625,8 +670,14 @@ buf *client_reply_buf(client *c) {
         M.discard.len = 0;
         return &M.discard;
     }
+    if (c->slots) {
+        /* Behind a late reply: collect into a ready slot at the end. */
+        client_slot *t = c->slots_tail;
+        if (!t->ready) t = slot_append(c, true);
+        return &t->bytes;
+    }
     mark_pending(c);
-    return &c->reply;
+    return &c->out.reply;
 }
 
 void client_add_ok(client *c) {
@@ -682,49 +733,16 @@ void client_add_errorf(client *c, const char *fmt, ...) {
     client_add_error(c, msg);
 }
 
-/* Appends an owned reference to the ring, growing it by doubling. */
-static void ring_push(client *c, frame *f) {
-    if (c->out_count == c->out_cap) {
-        uint32_t cap = c->out_cap ? c->out_cap * 2 : CLIENT_RING_MIN;
-        frame **ring = mem_alloc(sizeof(*ring) * cap);
-        for (uint32_t i = 0; i < c->out_count; i++) ring[i] = ring_at(c, i);
-        mem_free(c->out_ring);
-        c->out_ring = ring;
-        c->out_cap = cap;
-        c->out_first = 0;
-    }
-    c->out_ring[(c->out_first + c->out_count) & (c->out_cap - 1)] = f;
-    c->out_count++;
-}
-
 /* Pending bytes: the queue's (already counted in out_bytes) plus c->reply. */
 static size_t pending_bytes(const client *c) {
-    return c->out_bytes + c->reply.len;
+    return conn_out_pending(&c->out);
 }
 
 void client_add_frame(client *c, frame *f) {
     if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) return;
     mark_pending(c);
     M.pass_queued += f->len;
-    if (f->len <= CLIENT_FRAME_COPY_MAX) {
-        buf_append(&c->reply, f->data, f->len);
-    } else {
-        if (c->reply.len > 0) {
-            /* Keep order: what is in c->reply goes before the frame, as a
-             * frame of its own (a copy, but only of small messages and
-             * replies, and only when large and small ones mix). */
-            bool was_head = c->out_count == 0;
-            frame *rf = frame_new(c->reply.len);
-            memcpy(rf->data, c->reply.data, c->reply.len);
-            ring_push(c, rf);
-            /* A partly written reply becomes the head: out_sent carries over. */
-            c->out_bytes += rf->len - (was_head ? c->out_sent : 0);
-            c->reply.len = 0;
-        }
-        frame_retain(f);
-        ring_push(c, f);
-        c->out_bytes += f->len;
-    }
+    conn_out_add_frame(&c->out, f);
     client_check_output_limits(c);
 }
 
@@ -762,79 +780,20 @@ void client_check_output_limits(client *c) {
  * Writing
  * ------------------------------------------------------------------------ */
 
-/* Drops n written bytes from the front of the output. */
-static void advance(client *c, size_t n) {
-    while (n > 0 && c->out_count) {
-        frame *h = ring_at(c, 0);
-        size_t left = h->len - c->out_sent;
-        if (n < left) {
-            c->out_sent += n;
-            c->out_bytes -= n;
-            return;
-        }
-        n -= left;
-        c->out_bytes -= left;
-        c->out_sent = 0;
-        c->out_first = (c->out_first + 1) & (c->out_cap - 1);
-        c->out_count--;
-        frame_release(h);
-    }
-    if (c->out_count == 0 && c->out_cap > CLIENT_RING_KEEP) {
-        /* A backlog drained: give the big ring back. */
-        mem_free(c->out_ring);
-        c->out_ring = NULL;
-        c->out_cap = c->out_first = 0;
-    }
-    if (n > 0) {
-        /* The rest comes from c->reply; out_sent indexes into it. */
-        c->out_sent += n;
-        if (c->out_sent == c->reply.len) {
-            c->reply.len = 0;
-            c->out_sent = 0;
-            if (c->reply.cap > CLIENT_REPLY_KEEP) buf_free(&c->reply);
-        }
-    }
-}
-
 /* Writes what the kernel takes. Returns 0, or -1 if the client was closed. */
 static int write_some(client *c) {
-    size_t total = 0;
-    while (total < CLIENT_WRITE_MAX) {
-        struct iovec iov[CLIENT_IOV_MAX];
-        int cnt = 0;
-        size_t off = c->out_sent;
-        uint32_t queued = c->out_count < CLIENT_IOV_MAX ? c->out_count : CLIENT_IOV_MAX;
-        for (uint32_t i = 0; i < queued; i++) {
-            frame *f = ring_at(c, i);
-            iov[cnt].iov_base = f->data + off;
-            iov[cnt].iov_len = f->len - off;
-            cnt++;
-            off = 0;
-        }
-        if (cnt < CLIENT_IOV_MAX && c->reply.len > 0) {
-            size_t roff = c->out_count ? 0 : c->out_sent;
-            iov[cnt].iov_base = c->reply.data + roff;
-            iov[cnt].iov_len = c->reply.len - roff;
-            cnt++;
-        }
-        if (cnt == 0) break;
-        ssize_t w = conn_writev(c, iov, cnt);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            log_verbose("Error writing to client: %s", conn_strerror(c));
-            client_close_async(c);
-            return -1;
-        }
-        M.stats.total_net_output_bytes += w;
-        total += (size_t)w;
-        advance(c, (size_t)w);
+    ssize_t w = conn_out_write(&c->out, c->fd, c->tls, CLIENT_WRITE_MAX);
+    if (w < 0) {
+        log_verbose("Error writing to client: %s", conn_strerror(c->tls));
+        client_close_async(c);
+        return -1;
     }
+    M.stats.total_net_output_bytes += w;
     return 0;
 }
 
 static bool has_output(const client *c) {
-    return c->out_count > 0 || c->reply.len > 0;
+    return conn_out_has_output(&c->out);
 }
 
 /* After a write: arm or disarm EV_WRITABLE, resume reading, finish closing. */
@@ -851,12 +810,13 @@ static void after_write(client *c) {
             c->flags &= ~CLIENT_WRITE_ARMED;
         }
         c->soft_limit_since_ms = 0;
-        if (c->state == CLIENT_CLOSE_AFTER_REPLY) {
+        if (c->state == CLIENT_CLOSE_AFTER_REPLY && !c->slots) {
             client_set_state(c, CLIENT_CLOSE_ASAP);
             return;
         }
     }
-    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2) {
+    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2 &&
+        c->slots_count < CLIENT_SLOTS_MAX / 2) {
         c->flags &= ~CLIENT_READ_PAUSED;
         if (c->state == CLIENT_ACTIVE) {
             ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
@@ -922,10 +882,7 @@ void client_cron(void) {
         }
         if (has_output(c)) client_check_output_limits(c);
         /* Give back buffers of idle clients: idle ones cost bytes, not KB. */
-        if (!has_output(c)) {
-            if (c->reply.cap > 0) buf_free(&c->reply);
-            if (c->out_cap > 0) out_free_all(c);
-        }
+        conn_out_trim(&c->out);
         if (c->qbuf.len == 0 && resp_parser_pos(&c->parser) == 0) {
             buf_free(&c->qbuf);
             /* Between commands the parser's argv can go too. */
@@ -968,12 +925,12 @@ void client_laddr(const client *c, char *dst, size_t len) {
 }
 
 size_t client_reply_buf_size(const client *c) {
-    return c->reply.cap;
+    return c->out.reply.cap;
 }
 
 size_t client_memory(const client *c) {
-    return sizeof(*c) + c->qbuf.cap + c->reply.cap + c->out_bytes +
-           c->out_cap * sizeof(frame *) + c->parser.argv_cap * sizeof(resp_arg);
+    return sizeof(*c) + c->qbuf.cap + conn_out_memory(&c->out) + c->out.bytes +
+           c->parser.argv_cap * sizeof(resp_arg);
 }
 
 void client_note_subscriptions(client *c, bool had_subs) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "conn.h"
 #include "net.h"
 #include "resp.h"
 #include "util.h"
@@ -43,6 +44,11 @@ typedef enum client_state {
 /* Output-buffer limit classes, as in client-output-buffer-limit. */
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
 
+/* A reply that comes later (relay mode: a PUBLISH answered by the
+ * upstream). Replies queued after it wait behind it, so the client still
+ * reads replies in command order. */
+typedef struct client_slot client_slot;
+
 typedef struct multi_cmd {
     int argc;
     slice *argv;                  /* owned, each ptr owned */
@@ -67,15 +73,12 @@ struct client {
     resp_parser parser;
     size_t qbuf_peak;             /* bytes, recent peak, for shrinking */
 
-    frame **out_ring;             /* owned: queued frame references, a ring of out_cap */
-    uint32_t out_cap;             /* slots, 0 or a power of two */
-    uint32_t out_first;           /* slot of the oldest reference */
-    uint32_t out_count;           /* references queued */
-    buf reply;                    /* small replies written after the queue */
-    size_t out_sent;              /* bytes of the head (or reply) already written */
-    size_t out_bytes;             /* pending output bytes, shared frames counted in full */
+    conn_out out;                 /* queued output: frame references and small replies */
     long long soft_limit_since_ms;/* when the soft output limit was first exceeded, 0 if not */
 
+    client_slot *slots;           /* owned: replies waiting for a late one, oldest first */
+    client_slot *slots_tail;      /* borrowed: the last of them */
+    uint32_t slots_count;
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */
     int multi_count;
     multi_cmd *multi;             /* owned: commands queued by MULTI */
@@ -130,6 +133,14 @@ void client_error_codes_foreach(void (*cb)(void *ctx, const char *code, long lon
 void client_add_frame(client *c, frame *f);
 /* Checks the output limits of c now; may schedule it to close. */
 void client_check_output_limits(client *c);
+
+/* Opens a slot for a reply that comes later; every reply after it is held
+ * until it is filled. *holder (the caller's pointer to the slot) is set to
+ * NULL if the client goes away first, so the filler knows. */
+client_slot *client_slot_open(client *c, client_slot **holder);
+/* Fills a slot with the reply's bytes and sends what is no longer waiting.
+ * The slot is gone afterwards (and *holder set to NULL). */
+void client_slot_fill(client_slot *s, const char *bytes, size_t len);
 
 /* Ends a MULTI: drops queued commands, clears MULTI and DIRTY_EXEC. */
 void client_multi_reset(client *c);

@@ -4,6 +4,7 @@
 #define CMD_HANDLERS_H
 
 #include "commands.h"
+#include "pubsub.h"
 
 typedef struct pubsub pubsub;
 
@@ -25,6 +26,12 @@ cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe;
 cmd_proc cmd_ssubscribe, cmd_sunsubscribe, cmd_publish, cmd_spublish;
 cmd_proc cmd_pubsub_channels, cmd_pubsub_numsub, cmd_pubsub_numpat;
 cmd_proc cmd_pubsub_shardchannels, cmd_pubsub_shardnumsub, cmd_pubsub_help;
+/* Delivers a message to local subscribers as a PUBLISH would, without
+ * replying to anyone: to the channel's own subscribers (pattern NULL), or to
+ * those of exactly one pattern (a pmessage). Returns the deliveries. The
+ * relay's upstream messages enter here. */
+long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, const char *ch, size_t chlen,
+                            const char *msg, size_t msglen);
 /* Drops every subscription of c without notifications (RESET). */
 void cmd_pubsub_release(client *c);
 /* Counters for INFO stats. */

@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "pubsub.h"
 #include "resp.h"
+#include "upstream.h"
 
 static long long messages_published;
 
@@ -160,7 +161,26 @@ static void deliver(void *ctx, void *owner, const char *pattern, size_t plen) {
     client_add_frame(c, *slot);
 }
 
+long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, const char *ch, size_t chlen,
+                            const char *msg, size_t msglen) {
+    slice channel = {ch, chlen}, message = {msg, msglen};
+    publish_ctx p = {&channel, &message, kind == PUBSUB_SHARD, {NULL, NULL}, NULL, {NULL, NULL}};
+    long long n = pattern ? pubsub_publish_pattern(cmd_env.ps, pattern, plen, deliver, &p)
+                          : pubsub_publish_exact(cmd_env.ps, kind, ch, chlen, deliver, &p);
+    for (int i = 0; i < 2; i++) {
+        frame_release(p.plain[i]);
+        frame_release(p.pat[i]);
+    }
+    return n;
+}
+
 static void publish_generic(client *c, slice *argv, bool shard) {
+    if (upstream_is_relay()) {
+        /* Relay mode: the upstream publishes, and its reply is ours; local
+         * subscribers get the message when it comes back from upstream. */
+        upstream_publish(c, shard, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len);
+        return;
+    }
     publish_ctx p = {&argv[1], &argv[2], shard, {NULL, NULL}, NULL, {NULL, NULL}};
     long long n = pubsub_publish(cmd_env.ps, shard ? PUBSUB_SHARD : PUBSUB_CHANNEL,
                                  argv[1].ptr, argv[1].len, deliver, &p);

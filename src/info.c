@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "upstream.h"
 #include "version.h"
 
 #define SAMPLES 16
@@ -276,22 +277,24 @@ typedef struct section {
     const char *title;              /* for empty sections */
     void (*fn)(buf *o);
     bool in_default;
+    bool (*present)(void);          /* NULL: always; else only when named, or when true */
 } section;
 
 static const section sections[] = {
-    {"server", NULL, section_server, true},
-    {"clients", NULL, section_clients, true},
-    {"memory", NULL, section_memory, true},
-    {"persistence", NULL, section_persistence, true},
-    {"stats", NULL, section_stats, true},
-    {"replication", NULL, section_replication, true},
-    {"cpu", NULL, section_cpu, true},
-    {"modules", "Modules", NULL, true},
-    {"errorstats", NULL, section_errorstats, true},
-    {"cluster", NULL, section_cluster, true},
-    {"keyspace", "Keyspace", NULL, true},
-    {"commandstats", NULL, section_commandstats, false},
-    {"latencystats", "Latencystats", NULL, false},
+    {"server", NULL, section_server, true, NULL},
+    {"clients", NULL, section_clients, true, NULL},
+    {"memory", NULL, section_memory, true, NULL},
+    {"persistence", NULL, section_persistence, true, NULL},
+    {"stats", NULL, section_stats, true, NULL},
+    {"replication", NULL, section_replication, true, NULL},
+    {"cpu", NULL, section_cpu, true, NULL},
+    {"modules", "Modules", NULL, true, NULL},
+    {"errorstats", NULL, section_errorstats, true, NULL},
+    {"cluster", NULL, section_cluster, true, NULL},
+    {"upstream", NULL, upstream_info, true, upstream_is_relay},
+    {"keyspace", "Keyspace", NULL, true, NULL},
+    {"commandstats", NULL, section_commandstats, false, NULL},
+    {"latencystats", "Latencystats", NULL, false, NULL},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -299,7 +302,8 @@ void info_generate(buf *out, int nsec, const slice *names) {
     bool want[NSECTIONS] = {false};
     bool any = false;
     if (nsec == 0) {
-        for (size_t i = 0; i < NSECTIONS; i++) want[i] = sections[i].in_default;
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default && (!sections[i].present || sections[i].present());
     }
     for (int j = 0; j < nsec; j++) {
         const slice *n = &names[j];
@@ -308,8 +312,9 @@ void info_generate(buf *out, int nsec, const slice *names) {
         bool def = util_eq_nocase(n->ptr, n->len, "default");
         for (size_t i = 0; i < NSECTIONS; i++) {
             bool m = util_eq_nocase(n->ptr, n->len, sections[i].name);
-            if (every || m || (def && sections[i].in_default) ||
-                (all && strcmp(sections[i].name, "modules") != 0))
+            bool shown = !sections[i].present || sections[i].present();
+            if (m || (shown && (every || (def && sections[i].in_default) ||
+                                (all && strcmp(sections[i].name, "modules") != 0))))
                 want[i] = true;
         }
     }
@@ -356,10 +361,10 @@ void info_client_line(const client *c, buf *o) {
      * in a list of blocks (oll nodes, omem bytes), and monitoring reads
      * omem to find slow clients. Ours is one growable buffer plus a queue
      * of frame references: report the same split. */
-    size_t obl = c->reply.len < INFO_REPLY_CHUNK ? c->reply.len : INFO_REPLY_CHUNK;
-    size_t spill = c->reply.len - obl;
-    size_t oll = c->out_count + (spill + INFO_REPLY_CHUNK - 1) / INFO_REPLY_CHUNK;
-    size_t omem = c->out_bytes + spill;
+    size_t obl = c->out.reply.len < INFO_REPLY_CHUNK ? c->out.reply.len : INFO_REPLY_CHUNK;
+    size_t spill = c->out.reply.len - obl;
+    size_t oll = c->out.count + (spill + INFO_REPLY_CHUNK - 1) / INFO_REPLY_CHUNK;
+    size_t omem = c->out.bytes + spill;
     size_t rbs = client_reply_buf_size(c) < INFO_REPLY_CHUNK ? client_reply_buf_size(c) : INFO_REPLY_CHUNK;
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                   "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
