@@ -182,7 +182,11 @@ class FaultProxy:
             threading.Thread(target=self._pump, args=(p, up, down, True), daemon=True).start()
 
     def _pump(self, p, src, dst, to_relay):
-        src.settimeout(0.05)
+        try:
+            src.settimeout(0.05)
+        except OSError:             # closed before this thread ran
+            self._close(p, rst=False)
+            return
         while not p.closed:
             if not self.thawed.is_set():
                 self.thawed.wait(0.05)

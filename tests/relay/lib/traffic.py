@@ -395,7 +395,11 @@ class Subscriber:
         with self.lock:
             return list(self.seqs.get((pub.name, ch), ()))
 
-    def expects(self, ch):
+    def expects(self, ch, command="PUBLISH"):
+        """Whether a message sent with command (PUBLISH or SPUBLISH) on ch
+        reaches this subscriber: shard messages go to SSUBSCRIBE only."""
+        if (command.upper() == "SPUBLISH") != (self.kind == "SSUBSCRIBE"):
+            return False
         if self.kind == "PSUBSCRIBE":
             return any(fnmatch.fnmatchcase(ch, p) for p in self.names)
         return ch in self.names
@@ -442,7 +446,7 @@ def wait_drained(subs, pubs, timeout=3.0):
     for s in subs:
         for p in pubs:
             for ch in p.channels:
-                if not s.expects(ch) or not p.acked[ch]:
+                if not s.expects(ch, p.command) or not p.acked[ch]:
                     continue
                 top = max(p.acked[ch])
                 while time.monotonic() < deadline and top not in s.got(p, ch):
@@ -455,7 +459,7 @@ def check(sub, pubs, auditor=None, since=None):
     r = Result(sub)
     for p in pubs:
         for ch in p.channels:
-            if not sub.expects(ch):
+            if not sub.expects(ch, p.command):
                 continue
             got = sub.got(p, ch)
             got_set = set(got)
@@ -478,7 +482,7 @@ def check(sub, pubs, auditor=None, since=None):
                     else:
                         r.late += 1
                 top = max(top, x)
-            if auditor is not None and auditor.expects(ch):
+            if auditor is not None and auditor.expects(ch, p.command):
                 a = set(auditor.got(p, ch))
                 if since is not None:
                     a = {x for x in a if x >= since.get((p.name, ch), 0)}
