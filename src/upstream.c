@@ -77,6 +77,8 @@ typedef struct linkinfo {
     long long retry_at_ms;        /* when an idle link connects again; 0 = now */
     long long gap_since_ms;       /* start of the current gap, 0 if none */
     bool up;                      /* was up since its last loss */
+    bool demoted;                 /* its server unsubscribed on its own: a failover or a slot move */
+    int next_node;                /* the shard node to connect to next, -1: the one after node */
 } linkinfo;
 
 /* A PUBLISH or SPUBLISH on its way upstream. */
@@ -138,6 +140,7 @@ bool upstream_is_relay(void) {
 static linkinfo *linkinfo_new(int shard, const char *host, int port) {
     linkinfo *li = mem_calloc(sizeof(*li));
     li->shard = shard;
+    li->next_node = -1;
     li->link = upstream_link_new(U.loop, &link_ops, li, host, port);
     return li;
 }
@@ -447,7 +450,9 @@ static void plan_reconnect(linkinfo *li) {
         cluster_shard *sh = &U.map->shards[li->shard];
         n = sh->node_count > 0 ? sh->node_count : 1;
         if (sh->node_count > 0) {
-            li->node = (li->node + 1) % sh->node_count;
+            li->node = li->next_node >= 0 && li->next_node < sh->node_count ? li->next_node
+                                                                             : (li->node + 1) % sh->node_count;
+            li->next_node = -1;
             upstream_link_retarget(li->link, sh->nodes[li->node].host, sh->nodes[li->node].port);
         }
     } else if (U.seed_count > 0) {
@@ -518,8 +523,18 @@ static void on_unsolicited(upstream_link *l, link_op op, const char *name, size_
     dict *held = upstream_link_held(l, what);
     if (!dict_find(held, name, len)) return;
     dict_del(held, name, len);
-    mark_dirty(what, name, len);
     start_gap(li);
+    if (U.mode == MODE_CLUSTER) {
+        /* A failover (this node is a replica now) or a slot moved away:
+         * the names go where the map read next says, which after a
+         * failover is the new primary, not this node (re-subscribing
+         * here would miss what the new primary publishes until this one
+         * has resynced from it). */
+        li->demoted = true;
+        U.resync_after_refresh = true;
+    } else {
+        mark_dirty(what, name, len);
+    }
     if (U.unsolicited_pass++ == 0)
         snprintf(U.unsolicited_addr, sizeof(U.unsolicited_addr), "%s", upstream_link_addr(l));
     request_refresh();
@@ -572,6 +587,12 @@ static void apply_map(cluster_map *m, const char *answered_host) {
                 if (sh->nodes[n].port == upstream_link_port(li->link) &&
                     !strcasecmp(sh->nodes[n].host, upstream_link_host(li->link)))
                     li->node = n;
+            if (li->demoted) {
+                /* Its node unsubscribed on its own: if it is no longer the
+                 * shard's primary, follow the primary. */
+                li->demoted = false;
+                if (sh->has_primary && li->node != 0 && !sh->nodes[0].loading) li->next_node = 0;
+            }
         } else {
             bury(li);
             changed = true;
@@ -588,6 +609,9 @@ static void apply_map(cluster_map *m, const char *answered_host) {
     U.shard_count = m->shard_count;
     cluster_map_free(U.map);
     U.map = m;
+    /* Now that the map is in place (the reconnect reads it). */
+    for (int i = 0; i < U.shard_count; i++)
+        if (U.shards[i]->next_node == 0) upstream_link_close(U.shards[i]->link, "its node is a replica after a failover");
     if (changed || U.resync_after_refresh) {
         U.resync_after_refresh = false;
         mark_all_shard_names();
@@ -674,10 +698,15 @@ static void pub_fail(pub_rec *p, const char *why) {
     buf_free(&b);
 }
 
-/* The link that takes p now, or NULL. */
+/* The link that takes p now, or NULL. Subscription changes not sent yet
+ * are sent first: the upstream runs one connection's commands in order, so
+ * a message published through this relay then reaches this relay's
+ * subscribers too, as on one node (subscribe, then publish, gets it). */
 static linkinfo *pub_route(const pub_rec *p) {
     linkinfo *li = p->shard ? responsible(PUBSUB_SHARD, p->ch, p->chlen) : U.classic;
-    return li && upstream_link_is_up(li->link) ? li : NULL;
+    if (!li || !upstream_link_is_up(li->link)) return NULL;
+    settle_dirty();
+    return li;
 }
 
 static void pub_send(linkinfo *li, pub_rec *p) {

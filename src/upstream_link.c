@@ -73,6 +73,7 @@ struct upstream_link {
     bool tls_handshaking;
     bool write_armed;
     bool on_flush_list;
+    unsigned gen;                   /* connection number: events of an earlier one are stale */
     rreader *rd;                    /* owned */
     conn_out out;                   /* owned: bytes for the socket */
     req *fifo;                      /* owned: ring of requests sent */
@@ -306,6 +307,7 @@ void upstream_link_connect(upstream_link *l) {
     l->rd = rreader_new(LINK_MAX_BULK, LINK_MAX_ELEMENTS);
     l->state = LINK_CONNECTING;
     l->state_since_ms = util_time_ms();
+    l->gen++;
     l->fd = net_tcp_connect(err, l->host, l->port);
     if (l->fd == -1) {
         upstream_link_close(l, err);
@@ -532,7 +534,11 @@ static void on_event(ev_loop *loop, int fd, void *data, int mask) {
         tls_step(l);
         return;
     }
+    unsigned gen = l->gen;
     if (mask & EV_READABLE) read_some(l);
+    /* The read may have closed the link and started a new connection on
+     * the same fd number: the rest of this event is not for it. */
+    if (l->gen != gen) return;
     if (l->state != LINK_IDLE && (mask & EV_WRITABLE)) {
         if (l->tls && tls_read_needs_write(l->tls)) read_some(l);
         if (l->state != LINK_IDLE) write_some(l);
