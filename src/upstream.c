@@ -79,6 +79,9 @@ typedef struct linkinfo {
     bool up;                      /* was up since its last loss */
     bool demoted;                 /* its server unsubscribed on its own: a failover or a slot move */
     int next_node;                /* the shard node to connect to next, -1: the one after node */
+    bool publish;                 /* a shard's publish link (to its primary), holds no names */
+    char avoid[300];              /* "host:port" a publish link left, not to go back to soon */
+    long long avoid_until_ms;
 } linkinfo;
 
 /* A PUBLISH or SPUBLISH on its way upstream. */
@@ -105,7 +108,8 @@ static struct {
     seed *seeds;                  /* owned: configured seeds, then cluster nodes seen */
     int seed_count;
     linkinfo *classic;            /* owned */
-    linkinfo **shards;            /* owned: one per shard of map */
+    linkinfo **shards;            /* owned: one per shard of map: its shard channels' subscriptions */
+    linkinfo **pubs;              /* owned: one per shard of map: its SPUBLISHes, to the primary */
     int shard_count;
     cluster_map *map;             /* owned */
     linkinfo **graveyard;         /* owned: links to free before sleeping */
@@ -192,11 +196,12 @@ static int all_links(linkinfo **out, int max) {
     int n = 0;
     if (U.classic && n < max) out[n++] = U.classic;
     for (int i = 0; i < U.shard_count && n < max; i++) out[n++] = U.shards[i];
+    for (int i = 0; i < U.shard_count && n < max; i++) out[n++] = U.pubs[i];
     return n;
 }
 
 static const char *link_kind(const linkinfo *li) {
-    return li->shard < 0 ? "classic" : "shard";
+    return li->shard < 0 ? "classic" : li->publish ? "publish" : "shard";
 }
 
 /* ------------------------------------------------------------------------
@@ -423,6 +428,7 @@ static void check_gap_end(linkinfo *li) {
 }
 
 static void start_gap(linkinfo *li) {
+    if (li->publish) return; /* holds no subscriptions */
     if (!li->gap_since_ms) li->gap_since_ms = util_time_ms();
 }
 
@@ -446,6 +452,10 @@ static void on_up(upstream_link *l, const char *role) {
  * seed; at once the first time round, then after a growing pause. */
 static void plan_reconnect(linkinfo *li) {
     int n = 1;
+    if (li->publish) {
+        snprintf(li->avoid, sizeof(li->avoid), "%s:%d", upstream_link_host(li->link), upstream_link_port(li->link));
+        li->avoid_until_ms = util_time_ms() + 10 * cfg.upstream_ping_timeout;
+    }
     if (li->shard >= 0 && U.map && li->shard < U.map->shard_count) {
         cluster_shard *sh = &U.map->shards[li->shard];
         n = sh->node_count > 0 ? sh->node_count : 1;
@@ -565,8 +575,58 @@ static void on_refused(upstream_link *l, link_op op, char **names, size_t *lens,
  * Topology (cluster)
  * ------------------------------------------------------------------------ */
 
-/* Links for a new map: a shard keeps a link already connected to one of
- * its nodes; others get a new link to their first node. */
+/* Index in sh of the node host:port, or -1. */
+static int node_index(const cluster_shard *sh, const char *host, int port) {
+    for (int n = 0; n < sh->node_count; n++)
+        if (sh->nodes[n].port == port && !strcasecmp(sh->nodes[n].host, host)) return n;
+    return -1;
+}
+
+/* Where a shard's subscriptions go first: a replica. A shard's messages
+ * reach its replicas too (the primary passes them on), and a replica keeps
+ * its subscribers through a failover, becoming the primary in place; so
+ * neither a dead nor a demoted primary interrupts them. */
+static int sub_node(const cluster_shard *sh) {
+    return sh->node_count > 1 ? 1 : 0;
+}
+
+/* Keeps, for each shard of m, the links already connected to one of its
+ * nodes (into subs or pubs by kind); buries the rest. */
+static bool keep_links(cluster_map *m, linkinfo **from, int count, linkinfo **into) {
+    bool changed = false;
+    for (int i = 0; i < count; i++) {
+        linkinfo *li = from[i];
+        int s = cluster_map_find_node(m, upstream_link_host(li->link), upstream_link_port(li->link));
+        if (s < 0 || into[s]) {
+            bury(li);
+            changed = true;
+            continue;
+        }
+        into[s] = li;
+        li->shard = s;
+        cluster_shard *sh = &m->shards[s];
+        li->node = node_index(sh, upstream_link_host(li->link), upstream_link_port(li->link));
+        bool primary_ok = sh->has_primary && sh->node_count > 0 && !sh->nodes[0].loading;
+        if (li->demoted) {
+            /* Its node unsubscribed on its own and is not the primary: a
+             * failover demoted it; follow the new primary. */
+            li->demoted = false;
+            if (primary_ok && li->node != 0) li->next_node = 0;
+        }
+        if (li->publish && primary_ok && li->node != 0) {
+            /* SPUBLISH goes to the primary, unless the link just left it
+             * (a hung primary stays listed until the cluster fails it). */
+            char addr[300];
+            snprintf(addr, sizeof(addr), "%s:%d", sh->nodes[0].host, sh->nodes[0].port);
+            if (!(strcmp(addr, li->avoid) == 0 && util_time_ms() < li->avoid_until_ms)) li->next_node = 0;
+        }
+    }
+    return changed;
+}
+
+/* Links for a new map: shards keep the links already connected to one of
+ * their nodes; new shards get a subscription link to a replica and a
+ * publish link to the primary. */
 static void apply_map(cluster_map *m, const char *answered_host) {
     for (int s = 0; s < m->shard_count; s++)
         for (int n = 0; n < m->shards[s].node_count; n++) {
@@ -575,43 +635,48 @@ static void apply_map(cluster_map *m, const char *answered_host) {
             add_seed(nd->host, nd->port);
         }
     bool changed = !U.map || !cluster_map_equal(U.map, m);
-    linkinfo **shards = mem_calloc(sizeof(linkinfo *) * (size_t)(m->shard_count ? m->shard_count : 1));
-    for (int i = 0; i < U.shard_count; i++) {
-        linkinfo *li = U.shards[i];
-        int s = cluster_map_find_node(m, upstream_link_host(li->link), upstream_link_port(li->link));
-        if (s >= 0 && !shards[s]) {
-            shards[s] = li;
-            li->shard = s;
-            cluster_shard *sh = &m->shards[s];
-            for (int n = 0; n < sh->node_count; n++)
-                if (sh->nodes[n].port == upstream_link_port(li->link) &&
-                    !strcasecmp(sh->nodes[n].host, upstream_link_host(li->link)))
-                    li->node = n;
-            if (li->demoted) {
-                /* Its node unsubscribed on its own: if it is no longer the
-                 * shard's primary, follow the primary. */
-                li->demoted = false;
-                if (sh->has_primary && li->node != 0 && !sh->nodes[0].loading) li->next_node = 0;
-            }
-        } else {
-            bury(li);
+    size_t cap = (size_t)(m->shard_count ? m->shard_count : 1);
+    linkinfo **shards = mem_calloc(sizeof(linkinfo *) * cap), **pubs = mem_calloc(sizeof(linkinfo *) * cap);
+    if (keep_links(m, U.shards, U.shard_count, shards)) changed = true;
+    if (keep_links(m, U.pubs, U.shard_count, pubs)) changed = true;
+    for (int s = 0; s < m->shard_count; s++) {
+        cluster_shard *sh = &m->shards[s];
+        if (sh->node_count == 0) continue;
+        if (!shards[s]) {
+            int n = sub_node(sh);
+            shards[s] = linkinfo_new(s, sh->nodes[n].host, sh->nodes[n].port);
+            shards[s]->node = n;
+            upstream_link_connect(shards[s]->link);
             changed = true;
         }
+        if (!pubs[s]) {
+            pubs[s] = linkinfo_new(s, sh->nodes[0].host, sh->nodes[0].port);
+            pubs[s]->publish = true;
+            upstream_link_connect(pubs[s]->link);
+        }
     }
+    /* A shard without nodes keeps no links: fill its places so every
+     * index below shard_count is a link. */
     for (int s = 0; s < m->shard_count; s++) {
-        if (shards[s] || m->shards[s].node_count == 0) continue;
-        shards[s] = linkinfo_new(s, m->shards[s].nodes[0].host, m->shards[s].nodes[0].port);
-        upstream_link_connect(shards[s]->link);
-        changed = true;
+        if (!shards[s]) shards[s] = linkinfo_new(s, answered_host, 0);
+        if (!pubs[s]) {
+            pubs[s] = linkinfo_new(s, answered_host, 0);
+            pubs[s]->publish = true;
+        }
     }
     mem_free(U.shards);
+    mem_free(U.pubs);
     U.shards = shards;
+    U.pubs = pubs;
     U.shard_count = m->shard_count;
     cluster_map_free(U.map);
     U.map = m;
-    /* Now that the map is in place (the reconnect reads it). */
-    for (int i = 0; i < U.shard_count; i++)
-        if (U.shards[i]->next_node == 0) upstream_link_close(U.shards[i]->link, "its node is a replica after a failover");
+    /* Moves, now that the map is in place (the reconnect reads it). */
+    for (int i = 0; i < U.shard_count; i++) {
+        if (U.shards[i]->next_node == 0)
+            upstream_link_close(U.shards[i]->link, "its node is a replica after a failover");
+        if (U.pubs[i]->next_node == 0) upstream_link_close(U.pubs[i]->link, "following the shard's primary");
+    }
     if (changed || U.resync_after_refresh) {
         U.resync_after_refresh = false;
         mark_all_shard_names();
@@ -704,6 +769,12 @@ static void pub_fail(pub_rec *p, const char *why) {
  * subscribers too, as on one node (subscribe, then publish, gets it). */
 static linkinfo *pub_route(const pub_rec *p) {
     linkinfo *li = p->shard ? responsible(PUBSUB_SHARD, p->ch, p->chlen) : U.classic;
+    if (li && li->shard >= 0 && U.mode == MODE_CLUSTER) {
+        /* The shard's publish link; while it is down, its subscription
+         * link (a replica serves SPUBLISH too, to its own subscribers). */
+        linkinfo *pub = U.pubs[li->shard];
+        if (upstream_link_is_up(pub->link)) li = pub;
+    }
     if (!li || !upstream_link_is_up(li->link)) return NULL;
     settle_dirty();
     return li;
@@ -962,7 +1033,8 @@ void upstream_shutdown(void) {
     for (int i = 0; i < n; i++) bury(links[i]);
     U.classic = NULL;
     mem_free(U.shards);
-    U.shards = NULL;
+    mem_free(U.pubs);
+    U.shards = U.pubs = NULL;
     U.shard_count = 0;
     free_graveyard();
     cluster_map_free(U.map);
