@@ -42,6 +42,10 @@ run_suite compat tests/compat/run.sh
 # Relay mode against real redis-server processes and a Redis Cluster
 # (tests/relay/README.md).
 run_suite relay sh tests/relay/run.sh
+# The same scenarios with the relays built with ASan+UBSan: every relay is
+# stopped with SIGTERM and its log scanned for a sanitizer report (leaks
+# included) after each scenario.
+run_suite relay-asan sh -c 'make -s -C src SANITIZE=address >/dev/null && RELAY_SERVER_BIN=src/build/address/redis-pubsub-server sh tests/relay/run.sh' 
 # 20 s of the soak load (utils/soak.sh; `make soak` is the 10-minute run):
 # keeps the tool from rotting. --smoke relaxes the PING checks (other jobs on
 # the shared test machines keep the server off the CPU for 100+ ms at a time):

@@ -28,7 +28,7 @@ import ctypes
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 REDIS_CLI = os.environ.get("REDIS_CLI", "/usr/bin/redis-cli")
-OURS = os.environ.get("RELAY_SERVER_BIN", os.path.join(ROOT, "src", "redis-pubsub-server"))
+OURS = os.path.abspath(os.environ.get("RELAY_SERVER_BIN", os.path.join(ROOT, "src", "redis-pubsub-server")))
 HOST = "127.0.0.1"
 
 RUN_ID = "%d-%d" % (int(time.time()), os.getpid())

@@ -16,6 +16,7 @@ cannot be healed.
 """
 import fnmatch
 import os
+import re
 import shutil
 import signal
 import sys
@@ -167,6 +168,21 @@ class Context:
             raise Fail("%s: %s" % (label, "; ".join(r.text() for r in bad)))
         return results
 
+    # ------------------------------------------------------------ sanitizers
+    def stop_ours_and_scan(self):
+        """Stops our servers with SIGTERM (a clean exit: an ASan build then
+        checks for leaks) and fails if any log holds a sanitizer report."""
+        bad = []
+        for srv in self.servers:
+            if srv.kind != "ours":
+                continue
+            if srv.alive():
+                srv.stop()
+            if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", srv._log_since(0)):
+                bad.append("%s (%s)" % (srv.name, os.path.join(srv.dir, "stdout.log")))
+        if bad:
+            raise Fail("sanitizer report in " + ", ".join(bad))
+
     # ------------------------------------------------------------ cleanup
     def cleanup(self):
         for s in self.subs:
@@ -220,6 +236,7 @@ def main(argv):
             t0 = time.monotonic()
             try:
                 fn(t)
+                t.stop_ours_and_scan()
                 passed += 1
                 procs.log("ok - %s (%.1fs)" % (name, time.monotonic() - t0))
             except Exception as e:  # noqa: BLE001 -- every failure is reported the same way
