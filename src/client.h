@@ -40,11 +40,15 @@ typedef enum client_state {
 #define CLIENT_READ_PAUSED   (1u << 9)   /* output backlog: not reading input */
 #define CLIENT_PROTECTED     (1u << 10)  /* being freed / in a handler: do not free now */
 #define CLIENT_WRITE_ARMED   (1u << 11)  /* EV_WRITABLE registered */
+#define CLIENT_EXECUTING     (1u << 12)  /* EXEC is running the queued commands */
 
 /* Output-buffer limit classes, as in client-output-buffer-limit. */
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
 
+typedef struct command command;
+
 typedef struct multi_cmd {
+    const command *cmd;           /* borrowed: the static command table; what EXEC runs */
     int argc;
     slice *argv;                  /* owned, each ptr owned */
 } multi_cmd;
@@ -74,6 +78,9 @@ struct client {
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */
     int multi_count;
     multi_cmd *multi;             /* owned: commands queued by MULTI */
+    frame **deferred;             /* owned: pushes to c held until its reply is out, each retained */
+    uint32_t deferred_count;      /* pushes held */
+    uint32_t deferred_cap;        /* slots of deferred */
 
     long long ctime_ms;           /* connected at */
     long long last_active_ms;     /* last read from the socket */
@@ -121,8 +128,17 @@ void client_add_errorf(client *c, const char *fmt, ...) __attribute__((format(pr
 /* Error replies sent since start (or CONFIG RESETSTAT), and by code. */
 long long client_error_replies(void);
 void client_error_codes_foreach(void (*cb)(void *ctx, const char *code, long long count), void *ctx);
-/* Queues a reference to f (or copies it when small); accounts the bytes. */
+/* The buffer to encode a push into (a subscribe confirmation): as
+ * client_reply_buf(), but CLIENT REPLY OFF / SKIP do not silence pushes. */
+buf *client_push_buf(client *c);
+/* Queues the push f (a message): a reference, or a copy when small;
+ * accounts the bytes. CLIENT REPLY OFF / SKIP do not silence it. */
 void client_add_frame(client *c, frame *f);
+/* Holds the push f (retained) for c itself until client_flush_pushes():
+ * a command's pushes to its own client follow its reply (Redis 7.2). */
+void client_defer_push(client *c, frame *f);
+/* Queues the pushes held for c, in the order they were held. */
+void client_flush_pushes(client *c);
 /* Checks the output limits of c now; may schedule it to close. */
 void client_check_output_limits(client *c);
 

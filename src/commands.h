@@ -59,8 +59,14 @@ typedef struct command_stats {
 /* Builds the lookup table. */
 void commands_init(void);
 void commands_free(void);
-/* Runs one command for c with all of Redis's checks; the client_dispatch_fn. */
+/* Runs one command for c with all of Redis's checks, or queues it inside
+ * MULTI (the checks are made then, as Redis makes them); the
+ * client_dispatch_fn. A refused command marks the transaction to abort; a
+ * refused EXEC ends it with EXECABORT. */
 void commands_dispatch(client *c, int argc, slice *argv);
+/* Runs cmd's handler with no checks, counting it for INFO commandstats:
+ * what EXEC does with a queued command once its ACL re-check passed. */
+void commands_call(client *c, const command *cmd, int argc, slice *argv);
 /* Finds a top-level command by name, case-insensitively; NULL if unknown. */
 const command *commands_lookup(const char *name, size_t len);
 /* Finds a subcommand of parent by name; NULL if unknown. */
