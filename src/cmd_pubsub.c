@@ -188,7 +188,7 @@ static void publish_generic(client *c, slice *argv, bool shard) {
     }
     messages_published++;
     resp_add_int(client_reply_buf(c), n);
-    if (!(c->flags & CLIENT_EXECUTING)) client_flush_pushes(c);
+    if (c->deferred_count && !(c->flags & CLIENT_EXECUTING)) client_flush_pushes(c);
 }
 
 void cmd_publish(client *c, int argc, slice *argv) {
