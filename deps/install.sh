@@ -7,7 +7,8 @@ set -e
 build_pkgs="gcc make libc6-dev libjemalloc-dev libssl-dev"
 # Tests: the Tcl suite and the oracle, then the client-compatibility drivers
 # (hiredis C programs, redis-py, redis-rb, the Prometheus exporter), and
-# valgrind for tests/valgrind.sh.
+# valgrind for tests/valgrind.sh. tests/relay needs only redis-server,
+# redis-tools (redis-cli --cluster create), python3 and openssl, all above.
 test_pkgs="$build_pkgs tcl redis-server redis-tools python3 openssl libhiredis-dev libevent-dev pkg-config
            python3-redis ruby ruby-redis prometheus-redis-exporter valgrind"
 

@@ -62,6 +62,8 @@
 #define CLIENT_RELEASE_US 2000
 #define CLIENT_RELEASE_CHUNK 256
 #define CLIENT_RELEASE_LAZY_MIN 1024         /* fewer are released at once */
+/* Late replies (slots) a client may have open before its input waits. */
+#define CLIENT_SLOTS_MAX 4096
 
 
 static const char *const err_max_clients = "-ERR max number of clients reached\r\n";
@@ -85,10 +87,13 @@ static struct {
     ev_loop *loop;                 /* borrowed */
     pubsub *ps;                    /* borrowed */
     client_dispatch_fn *dispatch;
-    client *head;                  /* all clients */
+    client *head;                  /* all clients, oldest first (CLIENT LIST's order) */
+    client *tail;                  /* the newest client */
     client *pending;               /* clients with output to flush */
     client *closing;               /* clients to free in before-sleep */
     client *zombies;               /* closed, subscriptions being released */
+    client *held_head, *held_tail; /* clients whose command CLIENT PAUSE holds */
+    client_free_hook_fn *free_hook;
     uint64_t next_id;
     slice *argv;                   /* scratch argv for dispatch */
     int argv_cap;
@@ -154,9 +159,10 @@ static client *client_new(int fd, bool unix_socket, tls_conn *tls) {
         net_peer_str(fd, addr, sizeof(addr));
     }
     c->addr = mem_strdup(addr);
-    c->next = M.head;
-    if (M.head) M.head->prev = c;
-    M.head = c;
+    c->prev = M.tail;
+    if (M.tail) M.tail->next = c;
+    else M.head = c;
+    M.tail = c;
     M.stats.connected++;
     M.stats.total_connections++;
     return c;
@@ -316,12 +322,86 @@ void client_set_state(client *c, client_state state) {
     } else if (state == CLIENT_CLOSE_AFTER_REPLY) {
         /* Stop reading; the write path closes it once the output is out. */
         ev_del_fd(M.loop, c->fd, EV_READABLE);
-        if (!conn_out_has_output(&c->out)) client_set_state(c, CLIENT_CLOSE_ASAP);
+        if (!conn_out_has_output(&c->out) && !c->slots) client_set_state(c, CLIENT_CLOSE_ASAP);
     }
 }
 
 void client_close_async(client *c) {
     client_set_state(c, CLIENT_CLOSE_ASAP);
+}
+
+/* ------------------------------------------------------------------------
+ * Late replies
+ * A slot is a place in the reply stream. While a client has slots, its
+ * replies go into them instead of its output: each slot is either waiting
+ * (late, not filled yet) or ready (bytes collected behind a waiting one).
+ * Whenever the oldest slots are ready they move to the output, in order.
+ * Pushes (messages) are not replies and never wait.
+ * ------------------------------------------------------------------------ */
+
+struct client_slot {
+    client *c;                    /* borrowed: the client it belongs to */
+    client_slot **holder;         /* borrowed: the filler's pointer, cleared when the slot goes */
+    bool ready;
+    buf bytes;
+    client_slot *next;
+};
+
+static void mark_pending(client *c);
+
+static client_slot *slot_append(client *c, bool ready) {
+    client_slot *s = mem_calloc(sizeof(*s));
+    s->c = c;
+    s->ready = ready;
+    if (c->slots_tail) c->slots_tail->next = s;
+    else c->slots = s;
+    c->slots_tail = s;
+    c->slots_count++;
+    return s;
+}
+
+client_slot *client_slot_open(client *c, client_slot **holder) {
+    client_slot *s = slot_append(c, false);
+    s->holder = holder;
+    return s;
+}
+
+static void slots_flush(client *c) {
+    while (c->slots && c->slots->ready) {
+        client_slot *s = c->slots;
+        c->slots = s->next;
+        if (!c->slots) c->slots_tail = NULL;
+        c->slots_count--;
+        if (s->bytes.len && c->state != CLIENT_CLOSE_ASAP) {
+            mark_pending(c);
+            buf_append(&c->out.reply, s->bytes.data, s->bytes.len);
+        }
+        buf_free(&s->bytes);
+        mem_free(s);
+    }
+}
+
+void client_slot_fill(client_slot *s, const char *bytes, size_t len) {
+    client *c = s->c;
+    if (s->holder) *s->holder = NULL;
+    s->holder = NULL;
+    buf_append(&s->bytes, bytes, len);
+    s->ready = true;
+    slots_flush(c);
+    if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+    else if (!c->slots && c->state == CLIENT_CLOSE_AFTER_REPLY) client_set_state(c, CLIENT_CLOSE_ASAP);
+}
+
+static void slots_free(client *c) {
+    while (c->slots) {
+        client_slot *s = c->slots;
+        c->slots = s->next;
+        if (s->holder) *s->holder = NULL;
+        buf_free(&s->bytes);
+        mem_free(s);
+    }
+    c->slots_tail = NULL;
+    c->slots_count = 0;
 }
 
 static void free_multi(client *c) {
@@ -339,8 +419,35 @@ void client_multi_reset(client *c) {
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
 }
 
+void client_set_free_hook(client_free_hook_fn *fn) {
+    M.free_hook = fn;
+}
+
+static void free_held(client *c) {
+    for (int j = 0; j < c->held.argc; j++) mem_free((void *)c->held.argv[j].ptr);
+    mem_free(c->held.argv);
+    c->held.argv = NULL;
+    c->held.argc = 0;
+}
+
+static void unlink_held(client *c) {
+    client **link = &M.held_head;
+    client *prev = NULL;
+    while (*link && *link != c) {
+        prev = *link;
+        link = &(*link)->held_next;
+    }
+    if (!*link) return;
+    *link = c->held_next;
+    if (M.held_tail == c) M.held_tail = prev;
+    c->held_next = NULL;
+}
+
 static void client_free(client *c) {
     bool lazy = false;
+    if (M.free_hook) M.free_hook(c);
+    if (c->flags & CLIENT_HELD) unlink_held(c);
+    free_held(c);
     if (c->subs) {
         M.stats.pubsub_clients--;
         /* A big registry is released in slices from before-sleep, so other
@@ -353,6 +460,7 @@ static void client_free(client *c) {
     tls_conn_free(c->tls);
     close(c->fd);
     conn_out_free(&c->out);
+    slots_free(c);
     buf_free(&c->qbuf);
     resp_parser_free(&c->parser);
     free_multi(c);
@@ -366,6 +474,7 @@ static void client_free(client *c) {
     if (c->prev) c->prev->next = c->next;
     else M.head = c->next;
     if (c->next) c->next->prev = c->prev;
+    else M.tail = c->prev;
     if (c->flags & CLIENT_PENDING_WRITE) {
         client **link = &M.pending;
         while (*link && *link != c) link = &(*link)->pending_next;
@@ -547,11 +656,71 @@ static void run_command(client *c) {
         c->flags |= CLIENT_REPLY_SKIP;
     }
     M.dispatch(c, argc, M.argv);
+    /* A held command skips its reply when it finally runs. */
+    if ((c->flags & (CLIENT_HELD | CLIENT_REPLY_SKIP)) == (CLIENT_HELD | CLIENT_REPLY_SKIP))
+        c->flags |= CLIENT_REPLY_SKIP_NEXT;
     c->flags &= ~CLIENT_REPLY_SKIP;
 }
 
+/* ------------------------------------------------------------------------
+ * Held commands (CLIENT PAUSE)
+ * The command is copied, since the query buffer moves on; the client
+ * stays readable (its query buffer just grows, up to the usual limit) but
+ * process_input() runs nothing until the command is released.
+ * ------------------------------------------------------------------------ */
+
+void client_hold_command(client *c, int argc, const slice *argv) {
+    free_held(c);
+    c->held.argc = argc;
+    c->held.argv = mem_alloc(sizeof(slice) * (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        c->held.argv[i].ptr = mem_strndup(argv[i].ptr, argv[i].len);
+        c->held.argv[i].len = argv[i].len;
+    }
+    c->flags |= CLIENT_HELD;
+    c->held_next = NULL;
+    if (M.held_tail) M.held_tail->held_next = c;
+    else M.held_head = c;
+    M.held_tail = c;
+}
+
+/* Runs c's held command as run_command() would, then the rest of its input. */
+static void release_one(client *c) {
+    multi_cmd cmd = c->held;
+    c->held.argc = 0;
+    c->held.argv = NULL;
+    c->flags &= ~CLIENT_HELD;
+    if (c->state == CLIENT_ACTIVE) {
+        if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+            c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+            c->flags |= CLIENT_REPLY_SKIP;
+        }
+        M.dispatch(c, cmd.argc, cmd.argv);
+        if ((c->flags & (CLIENT_HELD | CLIENT_REPLY_SKIP)) == (CLIENT_HELD | CLIENT_REPLY_SKIP))
+            c->flags |= CLIENT_REPLY_SKIP_NEXT;
+        c->flags &= ~CLIENT_REPLY_SKIP;
+        if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+        process_input(c);
+    }
+    for (int j = 0; j < cmd.argc; j++) mem_free((void *)cmd.argv[j].ptr);
+    mem_free(cmd.argv);
+}
+
+void client_release_held(void) {
+    /* Take the list: a released command may be held again (a new pause),
+     * and then goes to the back of a new list, order kept. */
+    client *list = M.held_head;
+    M.held_head = M.held_tail = NULL;
+    while (list) {
+        client *c = list;
+        list = c->held_next;
+        c->held_next = NULL;
+        release_one(c);
+    }
+}
+
 static void process_input(client *c) {
-    while (c->state == CLIENT_ACTIVE && !(c->flags & CLIENT_READ_PAUSED)) {
+    while (c->state == CLIENT_ACTIVE && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD))) {
         c->parser.unauthenticated = auth_required(c);
         int rc = resp_parse(&c->parser, c->qbuf.data, c->qbuf.len);
         if (rc == RESP_INCOMPLETE) break;
@@ -562,7 +731,8 @@ static void process_input(client *c) {
         run_command(c);
         /* A single big reply can cross the normal class's limits too. */
         if (conn_out_has_output(&c->out)) client_check_output_limits(c);
-        if (pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES && c->state == CLIENT_ACTIVE) {
+        if ((pending_bytes(c) > CLIENT_PAUSE_OUT_BYTES || c->slots_count >= CLIENT_SLOTS_MAX) &&
+            c->state == CLIENT_ACTIVE) {
             c->flags |= CLIENT_READ_PAUSED;
             ev_del_fd(M.loop, c->fd, EV_READABLE);
         }
@@ -590,13 +760,24 @@ static bool replies_suppressed(const client *c) {
     return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
 }
 
+/* Where the next reply bytes go, in order. */
+static buf *ordered_buf(client *c) {
+    if (c->slots) {
+        /* Behind a late reply: collect into a ready slot at the end. */
+        client_slot *t = c->slots_tail;
+        if (!t->ready) t = slot_append(c, true);
+        return &t->bytes;
+    }
+    mark_pending(c);
+    return &c->out.reply;
+}
+
 buf *client_reply_buf(client *c) {
     if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) {
         M.discard.len = 0;
         return &M.discard;
     }
-    mark_pending(c);
-    return &c->out.reply;
+    return ordered_buf(c);
 }
 
 buf *client_push_buf(client *c) {
@@ -605,8 +786,7 @@ buf *client_push_buf(client *c) {
         M.discard.len = 0;
         return &M.discard;
     }
-    mark_pending(c);
-    return &c->out.reply;
+    return ordered_buf(c);
 }
 
 void client_add_ok(client *c) {
@@ -767,12 +947,13 @@ static void after_write(client *c) {
             c->flags &= ~CLIENT_WRITE_ARMED;
         }
         c->soft_limit_since_ms = 0;
-        if (c->state == CLIENT_CLOSE_AFTER_REPLY) {
+        if (c->state == CLIENT_CLOSE_AFTER_REPLY && !c->slots) {
             client_set_state(c, CLIENT_CLOSE_ASAP);
             return;
         }
     }
-    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2) {
+    if ((c->flags & CLIENT_READ_PAUSED) && pending_bytes(c) < CLIENT_PAUSE_OUT_BYTES / 2 &&
+        c->slots_count < CLIENT_SLOTS_MAX / 2) {
         c->flags &= ~CLIENT_READ_PAUSED;
         if (c->state == CLIENT_ACTIVE) {
             ev_add_fd(M.loop, c->fd, EV_READABLE, on_readable, c);
@@ -830,7 +1011,7 @@ void client_cron(void) {
     long long now = util_time_ms();
     for (client *c = M.head; c; c = c->next) {
         if (c->state != CLIENT_ACTIVE) continue;
-        if (cfg.timeout > 0 && !c->subs && !(c->flags & CLIENT_READ_PAUSED) &&
+        if (cfg.timeout > 0 && !c->subs && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD)) &&
             now - c->last_active_ms > (long long)cfg.timeout * 1000) {
             log_verbose("Closing idle client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
             client_close_async(c);

@@ -19,6 +19,7 @@ typedef struct frame frame;
 typedef struct client client;
 typedef struct acl_user acl_user;
 typedef struct tls_conn tls_conn;
+typedef struct client_tracking client_tracking;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -40,12 +41,18 @@ typedef enum client_state {
 #define CLIENT_READ_PAUSED   (1u << 9)   /* output backlog: not reading input */
 #define CLIENT_PROTECTED     (1u << 10)  /* being freed / in a handler: do not free now */
 #define CLIENT_WRITE_ARMED   (1u << 11)  /* EV_WRITABLE registered */
-#define CLIENT_EXECUTING     (1u << 12)  /* EXEC is running the queued commands */
+#define CLIENT_MONITOR       (1u << 12)  /* MONITOR: fed every command (cmd_monitor.c) */
+#define CLIENT_HELD          (1u << 13)  /* a command waits for CLIENT PAUSE to end */
 
 /* Output-buffer limit classes, as in client-output-buffer-limit. */
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
 
 typedef struct command command;
+
+/* A reply that comes later (relay mode: a PUBLISH answered by the
+ * upstream). Replies queued after it wait behind it, so the client still
+ * reads replies in command order. */
+typedef struct client_slot client_slot;
 
 typedef struct multi_cmd {
     const command *cmd;           /* borrowed: the static command table; what EXEC runs */
@@ -75,9 +82,14 @@ struct client {
     conn_out out;                 /* queued output: frame references and small replies */
     long long soft_limit_since_ms;/* when the soft output limit was first exceeded, 0 if not */
 
+    client_slot *slots;           /* owned: replies waiting for a late one, oldest first */
+    client_slot *slots_tail;      /* borrowed: the last of them */
+    uint32_t slots_count;
     pubsub_sub *subs;             /* owned by the registry: what it subscribes */
     int multi_count;
     multi_cmd *multi;             /* owned: commands queued by MULTI */
+    multi_cmd held;               /* owned: the command CLIENT PAUSE holds, argc 0 if none */
+    client_tracking *tracking;    /* owned by cmd_tracking.c: CLIENT TRACKING state, NULL when off */
     frame **deferred;             /* owned: pushes to c held until its reply is out, each retained */
     uint32_t deferred_count;      /* pushes held */
     uint32_t deferred_cap;        /* slots of deferred */
@@ -87,9 +99,10 @@ struct client {
     const char *last_cmd;         /* borrowed: static name of the last command */
     char *addr;                   /* owned: "ip:port" of the peer, for logs and CLIENT LIST */
 
-    client *prev, *next;          /* list of all clients */
+    client *prev, *next;          /* list of all clients, in connection order */
     client *pending_next;         /* list of clients with output to flush */
     client *close_next;           /* list of clients to free */
+    client *held_next;            /* list of held clients, oldest first */
 };
 
 /* Runs one parsed command; argv borrows the query buffer until it returns. */
@@ -105,6 +118,12 @@ void client_on_accept(ev_loop *loop, int fd, void *data, int mask);
 void client_on_accept_unix(ev_loop *loop, int fd, void *data, int mask);
 /* Same for a TLS listener: clients handshake before their first command. */
 void client_on_accept_tls(ev_loop *loop, int fd, void *data, int mask);
+
+/* Called for every client just before it is freed, with its state still
+ * intact, so that higher modules drop what they keep about it (monitors,
+ * tracking). One hook; NULL for none. */
+typedef void client_free_hook_fn(client *c);
+void client_set_free_hook(client_free_hook_fn *fn);
 
 /* Lifecycle. */
 void client_set_state(client *c, client_state state);
@@ -142,6 +161,21 @@ void client_flush_pushes(client *c);
 /* Checks the output limits of c now; may schedule it to close. */
 void client_check_output_limits(client *c);
 
+/* Opens a slot for a reply that comes later; every reply after it is held
+ * until it is filled. *holder (the caller's pointer to the slot) is set to
+ * NULL if the client goes away first, so the filler knows. */
+client_slot *client_slot_open(client *c, client_slot **holder);
+/* Fills a slot with the reply's bytes and sends what is no longer waiting.
+ * The slot is gone afterwards (and *holder set to NULL). */
+void client_slot_fill(client_slot *s, const char *bytes, size_t len);
+/* CLIENT PAUSE: holds the command being dispatched (argv is copied) and
+ * stops processing c's input; the rest of its query buffer waits, and the
+ * socket is still read, so a peer that goes away is noticed. */
+void client_hold_command(client *c, int argc, const slice *argv);
+/* Runs the held commands in the order they were held, then whatever their
+ * clients sent after them. Call from the loop (a timer), not a handler. */
+void client_release_held(void);
+
 /* Ends a MULTI: drops queued commands, clears MULTI and DIRTY_EXEC. */
 void client_multi_reset(client *c);
 /* Call after changing c->subs, with whether c had subscriptions before:
@@ -152,7 +186,7 @@ void client_note_subscriptions(client *c, bool had_subs);
 bool client_is_subscribed(const client *c);
 int client_limit_class(const client *c);
 client *client_by_id(uint64_t id);
-/* Iteration over all clients (CLIENT LIST, KILL, INFO). */
+/* Iteration over all clients (CLIENT LIST, KILL, INFO), oldest first. */
 client *client_first(void);
 client *client_next(const client *c);
 /* Writes c's local address ("ip:port", or "path:0") into dst; computed on

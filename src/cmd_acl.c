@@ -193,7 +193,7 @@ static const struct {
      "cluster|count-failure-reports cluster|delslots cluster|delslotsrange "
      "cluster|failover cluster|flushslots cluster|forget cluster|meet cluster|replicas "
      "cluster|replicate cluster|reset cluster|saveconfig cluster|set-config-epoch "
-     "cluster|setslot cluster|slaves latency|graph module|list module|load module|loadex "
+     "cluster|setslot cluster|slaves module|list module|load module|loadex "
      "module|unload"},
     {"@keyspace @read @slow",
      "object|encoding object|freq object|idletime object|refcount"},
@@ -208,8 +208,6 @@ static const struct {
      "cluster|keyslot cluster|links cluster|myid cluster|nodes cluster|shards "
      "cluster|slots memory|doctor memory|help memory|malloc-stats memory|purge "
      "memory|stats module|help"},
-    {"@slow @connection",
-     "command|getkeysandflags"},
     {"@slow @scripting",
      "function|dump function|help function|kill function|list function|stats script|debug "
      "script|exists script|flush script|help script|kill script|load"},

@@ -117,6 +117,13 @@ void cmd_latency_reset(client *c, int argc, slice *argv) {
     resp_add_int(client_reply_buf(c), 0);
 }
 
+/* No event ever has samples here: Redis's answer for such an event. */
+void cmd_latency_graph(client *c, int argc, slice *argv) {
+    (void)argc;
+    client_add_errorf(c, "ERR No samples available for event '%.*s'", (int)(argv[2].len < 128 ? argv[2].len : 128),
+                      argv[2].ptr);
+}
+
 void cmd_latency_histogram(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     resp_add_map_len(client_reply_buf(c), 0, c->resp);
@@ -134,6 +141,8 @@ void cmd_latency_help(client *c, int argc, slice *argv) {
     static const char *const lines[] = {
         "DOCTOR",
         "    Return a latency report (there are no events to report here).",
+        "GRAPH <event>",
+        "    Return an ASCII latency graph of an event: none are tracked.",
         "HISTOGRAM [<command> ...]",
         "    Return latency histograms of commands: none are tracked.",
         "HISTORY <event>",
@@ -295,16 +304,24 @@ void cmd_config_help(client *c, int argc, slice *argv) {
  * COMMAND
  * ------------------------------------------------------------------------ */
 
-/* Adds the words of a space-separated list as a set of simple strings. */
-static void add_word_set(buf *b, const char *words, int proto) {
-    long long n = 0;
+/* COMMAND INFO and DOCS write each command's meta data (commands_meta.c)
+ * in Redis 7.2's layout; which aggregate is a set or a map in RESP3 is
+ * Redis's choice, kept as is. Subcommands are those served. */
+
+static size_t count_words(const char *words) {
+    size_t n = 0;
     for (const char *p = words; p && *p;) {
         while (*p == ' ') p++;
         if (!*p) break;
         n++;
         while (*p && *p != ' ') p++;
     }
-    resp_add_set_len(b, n, proto);
+    return n;
+}
+
+/* Adds the words of a space-separated list as a set of simple strings. */
+static void add_word_set(buf *b, const char *words, int proto) {
+    resp_add_set_len(b, (long long)count_words(words), proto);
     for (const char *p = words; p && *p;) {
         while (*p == ' ') p++;
         if (!*p) break;
@@ -323,20 +340,55 @@ static size_t count_subs(const command *cmd) {
     return n;
 }
 
+static void add_key_spec(buf *b, const command_key_spec *ks, int proto) {
+    resp_add_map_len(b, 3, proto);
+    resp_add_bulk_str(b, "flags");
+    add_word_set(b, ks->flags, proto);
+    resp_add_bulk_str(b, "begin_search");
+    resp_add_map_len(b, 2, proto);
+    resp_add_bulk_str(b, "type");
+    resp_add_bulk_str(b, "index");
+    resp_add_bulk_str(b, "spec");
+    resp_add_map_len(b, 1, proto);
+    resp_add_bulk_str(b, "index");
+    resp_add_int(b, ks->begin_index);
+    resp_add_bulk_str(b, "find_keys");
+    resp_add_map_len(b, 2, proto);
+    resp_add_bulk_str(b, "type");
+    resp_add_bulk_str(b, "range");
+    resp_add_bulk_str(b, "spec");
+    resp_add_map_len(b, 3, proto);
+    resp_add_bulk_str(b, "lastkey");
+    resp_add_int(b, ks->last_key);
+    resp_add_bulk_str(b, "keystep");
+    resp_add_int(b, ks->key_step);
+    resp_add_bulk_str(b, "limit");
+    resp_add_int(b, ks->limit);
+}
+
 static void add_command_info(buf *b, const command *cmd, int proto) {
+    const command_meta *m = cmd->meta;
     resp_add_array_len(b, 10);
-    resp_add_bulk_str(b, cmd->name);
-    resp_add_int(b, cmd->arity);
-    add_word_set(b, cmd->info_flags, proto);
-    resp_add_int(b, cmd->key_first);
-    resp_add_int(b, cmd->key_last);
-    resp_add_int(b, cmd->key_step);
-    add_word_set(b, cmd->acl_categories, proto);
-    resp_add_array_len(b, 0);            /* tips */
-    resp_add_array_len(b, 0);            /* key specs */
-    resp_add_array_len(b, (long long)count_subs(cmd));
-    if (cmd->subcommands)
-        for (const command *s = cmd->subcommands; s->name; s++) add_command_info(b, s, proto);
+    resp_add_bulk_str(b, m->name);
+    resp_add_int(b, m->arity);
+    add_word_set(b, m->flags, proto);
+    resp_add_int(b, m->key_first);
+    resp_add_int(b, m->key_last);
+    resp_add_int(b, m->key_step);
+    add_word_set(b, m->acl_categories, proto);
+    long long ntips = 0;
+    while (m->tips && m->tips[ntips]) ntips++;
+    resp_add_set_len(b, ntips, proto);
+    for (long long i = 0; i < ntips; i++) resp_add_bulk_str(b, m->tips[i]);
+    resp_add_set_len(b, m->key_spec_count, proto);
+    for (int i = 0; i < m->key_spec_count; i++) add_key_spec(b, &m->key_specs[i], proto);
+    size_t nsubs = count_subs(cmd);
+    if (nsubs == 0) {
+        resp_add_set_len(b, 0, proto);
+        return;
+    }
+    resp_add_array_len(b, (long long)nsubs);
+    for (const command *s = cmd->subcommands; s->name; s++) add_command_info(b, s, proto);
 }
 
 void cmd_command(client *c, int argc, slice *argv) {
@@ -386,55 +438,71 @@ static size_t count_args(const command_arg *args) {
     return n;
 }
 
+static void add_field(buf *b, const char *key, const char *value) {
+    resp_add_bulk_str(b, key);
+    resp_add_bulk_str(b, value);
+}
+
 static void add_arg_docs(buf *b, const command_arg *a, int proto) {
-    long long fields = 2 + (a->token ? 1 : 0) + (a->flags ? 1 : 0) + (a->sub ? 1 : 0);
+    long long fields = 2 + !!a->display_text + !!a->token + !!a->since + !!a->flags + !!a->deprecated_since +
+                       !!a->args;
     resp_add_map_len(b, fields, proto);
-    resp_add_bulk_str(b, "name");
-    resp_add_bulk_str(b, a->name);
-    resp_add_bulk_str(b, "type");
-    resp_add_bulk_str(b, a->type);
-    if (a->token) {
-        resp_add_bulk_str(b, "token");
-        resp_add_bulk_str(b, a->token);
-    }
+    add_field(b, "name", a->name);
+    add_field(b, "type", a->type);
+    if (a->display_text) add_field(b, "display_text", a->display_text);
+    if (a->token) add_field(b, "token", a->token);
+    if (a->since) add_field(b, "since", a->since);
     if (a->flags) {
         resp_add_bulk_str(b, "flags");
         long long n = !!(a->flags & CMD_ARG_OPTIONAL) + !!(a->flags & CMD_ARG_MULTIPLE) +
                       !!(a->flags & CMD_ARG_MULTIPLE_TOKEN);
-        resp_add_array_len(b, n);
+        resp_add_set_len(b, n, proto);
         if (a->flags & CMD_ARG_OPTIONAL) resp_add_simple(b, "optional");
         if (a->flags & CMD_ARG_MULTIPLE) resp_add_simple(b, "multiple");
         if (a->flags & CMD_ARG_MULTIPLE_TOKEN) resp_add_simple(b, "multiple_token");
     }
-    if (a->sub) {
+    if (a->deprecated_since) add_field(b, "deprecated_since", a->deprecated_since);
+    if (a->args) {
         resp_add_bulk_str(b, "arguments");
-        resp_add_array_len(b, (long long)count_args(a->sub));
-        for (const command_arg *s = a->sub; s->name; s++) add_arg_docs(b, s, proto);
+        resp_add_array_len(b, (long long)count_args(a->args));
+        for (const command_arg *s = a->args; s->name; s++) add_arg_docs(b, s, proto);
     }
 }
 
 static void add_command_docs(buf *b, const command *cmd, int proto) {
-    resp_add_bulk_str(b, cmd->name);
-    long long fields = 3 + (cmd->complexity ? 1 : 0) + (cmd->args ? 1 : 0) + (cmd->subcommands ? 1 : 0);
+    const command_meta *m = cmd->meta;
+    size_t nsubs = count_subs(cmd);
+    resp_add_bulk_str(b, m->name);
+    long long fields = 3 + !!m->complexity + !!m->doc_flags + !!m->deprecated_since + !!m->replaced_by +
+                       !!m->history_count + !!m->args + !!nsubs;
     resp_add_map_len(b, fields, proto);
-    resp_add_bulk_str(b, "summary");
-    resp_add_bulk_str(b, cmd->summary);
-    resp_add_bulk_str(b, "since");
-    resp_add_bulk_str(b, cmd->since);
-    resp_add_bulk_str(b, "group");
-    resp_add_bulk_str(b, cmd->group ? cmd->group : "server");
-    if (cmd->complexity) {
-        resp_add_bulk_str(b, "complexity");
-        resp_add_bulk_str(b, cmd->complexity);
+    add_field(b, "summary", m->summary);
+    add_field(b, "since", m->since);
+    add_field(b, "group", m->group);
+    if (m->complexity) add_field(b, "complexity", m->complexity);
+    if (m->doc_flags) {
+        resp_add_bulk_str(b, "doc_flags");
+        add_word_set(b, m->doc_flags, proto);
     }
-    if (cmd->args) {
+    if (m->deprecated_since) add_field(b, "deprecated_since", m->deprecated_since);
+    if (m->replaced_by) add_field(b, "replaced_by", m->replaced_by);
+    if (m->history_count) {
+        resp_add_bulk_str(b, "history");
+        resp_add_set_len(b, m->history_count, proto);
+        for (int i = 0; i < m->history_count; i++) {
+            resp_add_array_len(b, 2);
+            resp_add_bulk_str(b, m->history[i].since);
+            resp_add_bulk_str(b, m->history[i].text);
+        }
+    }
+    if (m->args) {
         resp_add_bulk_str(b, "arguments");
-        resp_add_array_len(b, (long long)count_args(cmd->args));
-        for (const command_arg *a = cmd->args; a->name; a++) add_arg_docs(b, a, proto);
+        resp_add_array_len(b, (long long)count_args(m->args));
+        for (const command_arg *a = m->args; a->name; a++) add_arg_docs(b, a, proto);
     }
-    if (cmd->subcommands) {
+    if (nsubs) {
         resp_add_bulk_str(b, "subcommands");
-        resp_add_map_len(b, (long long)count_subs(cmd), proto);
+        resp_add_map_len(b, (long long)nsubs, proto);
         for (const command *s = cmd->subcommands; s->name; s++) add_command_docs(b, s, proto);
     }
 }
@@ -507,9 +575,19 @@ void cmd_command_list(client *c, int argc, slice *argv) {
     buf_free(&names);
 }
 
+/* COMMAND GETKEYS and GETKEYSANDFLAGS: the key specs here (SPUBLISH,
+ * SSUBSCRIBE, SUNSUBSCRIBE) are all not_key, which these two leave out, so
+ * every command Redis knows has no key arguments. */
 void cmd_command_getkeys(client *c, int argc, slice *argv) {
-    (void)argc, (void)argv;
-    client_add_error(c, "ERR The command has no key arguments");
+    (void)argc;
+    const command *cmd = commands_lookup(argv[2].ptr, argv[2].len);
+    if (cmd && cmd->subcommands && argc >= 4) {
+        const command *sub = commands_lookup_sub(cmd, argv[3].ptr, argv[3].len);
+        if (sub) cmd = sub;
+        else if (!cmd->proc) cmd = NULL;
+    }
+    if (!cmd) client_add_error(c, "ERR Invalid command specified");
+    else client_add_error(c, "ERR The command has no key arguments");
 }
 
 void cmd_command_help(client *c, int argc, slice *argv) {

@@ -114,12 +114,18 @@ void cmd_hello(client *c, int argc, slice *argv) {
             return;
         }
     }
-    const slice *user = NULL, *pass = NULL, *name = NULL;
+    /* Options act in order, as in Redis: AUTH authenticates where it
+     * stands (a bad pair ends the command with WRONGPASS), SETNAME names
+     * an authenticated client at once, and a syntax error later on keeps
+     * what the options before it did. */
+    const slice *name = NULL;
     for (int j = next; j < argc; j++) {
         int more = argc - j - 1;
         if (util_eq_nocase(argv[j].ptr, argv[j].len, "AUTH") && more >= 2) {
-            user = &argv[j + 1];
-            pass = &argv[j + 2];
+            if (!cmd_acl_authenticate(c, &argv[0], &argv[j + 1], &argv[j + 2])) {
+                client_add_error(c, ERR_WRONGPASS);
+                return;
+            }
             j += 2;
         } else if (util_eq_nocase(argv[j].ptr, argv[j].len, "SETNAME") && more >= 1) {
             name = &argv[j + 1];
@@ -127,6 +133,7 @@ void cmd_hello(client *c, int argc, slice *argv) {
                 client_add_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
                 return;
             }
+            if (c->authenticated) set_name(c, name);
             j += 1;
         } else {
             client_add_errorf(c, "ERR Syntax error in HELLO option '%.*s'",
@@ -134,17 +141,10 @@ void cmd_hello(client *c, int argc, slice *argv) {
             return;
         }
     }
-    if (user && !cmd_acl_authenticate(c, &argv[0], user, pass)) {
-        client_add_error(c, ERR_WRONGPASS);
-        return;
-    }
     if (!c->authenticated) {
-        client_add_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                            "otherwise the HELLO AUTH <user> <pass> option can be used to "
-                            "authenticate the client and select the RESP protocol version at the same time");
+        client_add_error(c, ERR_NOAUTH_HELLO);
         return;
     }
-    if (name) set_name(c, name);
     if (ver) c->resp = (int)ver;
     buf *b = client_reply_buf(c);
     resp_add_map_len(b, 7, c->resp);
@@ -168,10 +168,12 @@ void cmd_reset(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     client_multi_reset(c);
     cmd_pubsub_release(c);
+    cmd_monitor_stop(c);
+    cmd_tracking_off(c);
     c->resp = 2;
     c->db = 0;
-    /* As Redis, RESET keeps the no-evict flag. */
-    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_TOUCH);
+    /* Redis 7.2 clears NO-EVICT too (7.0 kept it). */
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_TOUCH | CLIENT_NO_EVICT);
     mem_free(c->name);
     c->name = NULL;
     mem_free(c->user);
@@ -221,14 +223,12 @@ void cmd_exec(client *c, int argc, slice *argv) {
         client_multi_reset(c);
         return;
     }
-    c->flags |= CLIENT_EXECUTING;
     resp_add_array_len(client_reply_buf(c), c->multi_count);
     /* Nothing a queued command runs can queue more: c->multi stays put. */
     for (int i = 0; i < c->multi_count; i++) {
         multi_cmd *mc = &c->multi[i];
         if (cmd_acl_check_queued(c, mc->cmd, mc->argc, mc->argv)) commands_call(c, mc->cmd, mc->argc, mc->argv);
     }
-    c->flags &= ~CLIENT_EXECUTING;
     client_multi_reset(c);
     client_flush_pushes(c);
 }
@@ -300,19 +300,22 @@ void cmd_client_list(client *c, int argc, slice *argv) {
         client_add_error(c, ERR_SYNTAX);
         return;
     }
+    /* Oldest connection first; with ID, in the order of the ids given,
+     * repeats included, as Redis. */
     buf out = {0};
-    for (client *o = client_first(); o; o = client_next(o)) {
+    if (first_id) {
+        for (int i = first_id; i < argc; i++) {
+            long long id;
+            util_parse_ll(argv[i].ptr, argv[i].len, &id);
+            client *o = client_by_id((uint64_t)id);
+            if (!o) continue;
+            info_client_line(o, &out);
+            buf_append_char(&out, '\n');
+        }
+    }
+    for (client *o = first_id ? NULL : client_first(); o; o = client_next(o)) {
         if (o->state == CLIENT_CLOSE_ASAP) continue;
         if (type >= 0 && client_limit_class(o) != type) continue;
-        if (first_id) {
-            bool want = false;
-            for (int i = first_id; i < argc && !want; i++) {
-                long long id;
-                util_parse_ll(argv[i].ptr, argv[i].len, &id);
-                want = (unsigned long long)id == o->id;
-            }
-            if (!want) continue;
-        }
         info_client_line(o, &out);
         buf_append_char(&out, '\n');
     }
@@ -325,7 +328,6 @@ typedef struct kill_filter {
     int type;              /* -1: any */
     const slice *user, *addr, *laddr;
     bool skipme;
-    long long maxage;      /* seconds, 0: any */
 } kill_filter;
 
 static bool slice_eq_str(const slice *s, const char *str) {
@@ -344,7 +346,6 @@ static bool kill_matches(const kill_filter *f, const client *self, const client 
         if (!slice_eq_str(f->laddr, laddr)) return false;
     }
     if (f->user && !slice_eq_str(f->user, o->user ? o->user : "default")) return false;
-    if (f->maxage && (util_time_ms() - o->ctime_ms) / 1000 < f->maxage) return false;
     return true;
 }
 
@@ -384,11 +385,6 @@ static int parse_kill_filters(client *c, int argc, slice *argv, kill_filter *f) 
                 client_add_error(c, ERR_SYNTAX);
                 return -1;
             }
-        } else if (util_eq_nocase(opt->ptr, opt->len, "maxage")) {
-            if (!util_parse_ll(val->ptr, val->len, &f->maxage) || f->maxage < 0) {
-                client_add_error(c, ERR_SYNTAX);
-                return -1;
-            }
         } else {
             client_add_error(c, ERR_SYNTAX);
             return -1;
@@ -398,7 +394,7 @@ static int parse_kill_filters(client *c, int argc, slice *argv, kill_filter *f) 
 }
 
 void cmd_client_kill(client *c, int argc, slice *argv) {
-    kill_filter f = {0, -1, NULL, NULL, NULL, true, 0};
+    kill_filter f = {0, -1, NULL, NULL, NULL, true};
     bool old_form = argc == 3;
     if (old_form) {
         f.addr = &argv[2];
@@ -498,22 +494,16 @@ void cmd_client_unblock(client *c, int argc, slice *argv) {
     resp_add_int(client_reply_buf(c), 0);
 }
 
-void cmd_client_tracking(client *c, int argc, slice *argv) {
-    (void)argc, (void)argv;
-    client_add_error(c, "ERR client-side caching is not supported: redis-pubsub has no keyspace to track");
-}
-
-void cmd_client_unsupported(client *c, int argc, slice *argv) {
-    (void)argc;
-    client_add_errorf(c, "ERR CLIENT %.*s is not supported by redis-pubsub",
-                      (int)(argv[1].len > 32 ? 32 : argv[1].len), argv[1].ptr);
-}
-
 void cmd_client_help(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     static const char *const lines[] = {
+        "CACHING (YES|NO)",
+        "    With tracking in OPTIN or OPTOUT mode, say whether the next command's keys",
+        "    are tracked (there are no keys here, so none ever is).",
         "GETNAME",
         "    Return the name of this connection.",
+        "GETREDIR",
+        "    Return the id of the client tracking notifications go to, 0 or -1.",
         "ID",
         "    Return the id of this connection.",
         "INFO",
@@ -522,19 +512,28 @@ void cmd_client_help(client *c, int argc, slice *argv) {
         "    Close the connection at <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
         "    Close the connections matching every filter: ID <id>, TYPE normal|pubsub,",
-        "    USER <name>, ADDR <ip:port>, LADDR <ip:port>, SKIPME yes|no, MAXAGE <seconds>.",
+        "    USER <name>, ADDR <ip:port>, LADDR <ip:port>, SKIPME yes|no.",
         "LIST [TYPE normal|pubsub] [ID <id> [<id> ...]]",
         "    List the connections, one line each.",
         "NO-EVICT (ON|OFF)",
         "    Accepted for compatibility: clients are never evicted here.",
         "NO-TOUCH (ON|OFF)",
         "    Accepted for compatibility: there are no keys to touch.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Hold the commands of every client but monitors (ALL, the default) or only",
+        "    those that publish (WRITE) for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Turn replies on or off, or skip the reply of the next command.",
         "SETINFO <LIB-NAME|LIB-VER> <value>",
         "    Record the client library's name or version.",
         "SETNAME <name>",
         "    Name this connection.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Turn client-side caching on or off; the state is kept, no key is ever invalidated.",
+        "TRACKINGINFO",
+        "    Report the tracking state of this connection.",
+        "UNPAUSE",
+        "    End a CLIENT PAUSE: held commands run, in order.",
         NULL,
     };
     commands_reply_help(c, "CLIENT", lines);

@@ -4,12 +4,15 @@
 #define CMD_HANDLERS_H
 
 #include "commands.h"
+#include "pubsub.h"
 
 typedef struct pubsub pubsub;
+typedef struct ev_loop ev_loop;
 
 /* What handlers need from the server, filled in by server.c. */
 typedef struct command_env {
     pubsub *ps;                   /* borrowed: the registry */
+    ev_loop *loop;                /* borrowed: for the timers of CLIENT PAUSE */
     long long start_ms;           /* server start, wall clock */
     long long start_mono_us;      /* server start, monotonic */
     const char *executable;       /* absolute path of the binary */
@@ -25,6 +28,12 @@ cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe;
 cmd_proc cmd_ssubscribe, cmd_sunsubscribe, cmd_publish, cmd_spublish;
 cmd_proc cmd_pubsub_channels, cmd_pubsub_numsub, cmd_pubsub_numpat;
 cmd_proc cmd_pubsub_shardchannels, cmd_pubsub_shardnumsub, cmd_pubsub_help;
+/* Delivers a message to local subscribers as a PUBLISH would, without
+ * replying to anyone: to the channel's own subscribers (pattern NULL), or to
+ * those of exactly one pattern (a pmessage). Returns the deliveries. The
+ * relay's upstream messages enter here. */
+long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, const char *ch, size_t chlen,
+                            const char *msg, size_t msglen);
 /* Drops every subscription of c without notifications (RESET). */
 void cmd_pubsub_release(client *c);
 /* Counters for INFO stats. */
@@ -37,7 +46,38 @@ cmd_proc cmd_multi, cmd_exec, cmd_discard;
 cmd_proc cmd_client_id, cmd_client_setname, cmd_client_getname, cmd_client_list;
 cmd_proc cmd_client_info, cmd_client_kill, cmd_client_setinfo, cmd_client_reply;
 cmd_proc cmd_client_no_evict, cmd_client_no_touch, cmd_client_help;
-cmd_proc cmd_client_tracking, cmd_client_unsupported, cmd_client_unblock;
+cmd_proc cmd_client_unblock;
+
+/* cmd_monitor.c */
+cmd_proc cmd_monitor;
+/* Monitors connected; commands_dispatch() feeds them only when nonzero. */
+extern int cmd_monitor_count;
+/* Sends the line of a command c just ran (run: its table entry) to every
+ * monitor, unless Redis keeps it from them (admin commands). */
+void cmd_monitor_feed(const client *c, const command *run, int argc, const slice *argv);
+/* RESET, and the free hook: c stops being a monitor (no-op if it is not). */
+void cmd_monitor_stop(client *c);
+/* Shutdown: frees the list of monitors. */
+void cmd_monitor_free(void);
+
+/* cmd_pause.c */
+cmd_proc cmd_client_pause, cmd_client_unpause;
+/* 0 when no CLIENT PAUSE is in force, else its mode; read by dispatch. */
+extern int cmd_pause_mode;
+/* True if the pause in force holds run (its checks passed) for c. */
+bool cmd_pause_holds(const client *c, const command *run);
+
+/* cmd_tracking.c */
+cmd_proc cmd_client_tracking, cmd_client_caching, cmd_client_getredir, cmd_client_trackinginfo;
+/* After every top-level command of a client with tracking on: ends the
+ * effect of CLIENT CACHING, as Redis does, unless that was a CLIENT command. */
+void cmd_tracking_after_command(client *c, const slice *name);
+/* RESET and the free hook: turns tracking off, frees its state. */
+void cmd_tracking_off(client *c);
+/* For CLIENT LIST / INFO: appends the tracking flags ("t", "R", "B") at p,
+ * returns the new end; and the redir= figure (-1 when tracking is off). */
+char *cmd_tracking_flags(const client *c, char *p);
+long long cmd_tracking_redir(const client *c);
 
 /* cmd_admin.c */
 cmd_proc cmd_info, cmd_time, cmd_dbsize, cmd_flushall, cmd_debug, cmd_shutdown;
@@ -47,7 +87,7 @@ cmd_proc cmd_command_list, cmd_command_help, cmd_command_getkeys;
 cmd_proc cmd_lastsave;
 cmd_proc cmd_slowlog_get, cmd_slowlog_len, cmd_slowlog_reset, cmd_slowlog_help;
 cmd_proc cmd_latency_latest, cmd_latency_history, cmd_latency_reset, cmd_latency_doctor;
-cmd_proc cmd_latency_histogram, cmd_latency_help;
+cmd_proc cmd_latency_histogram, cmd_latency_help, cmd_latency_graph;
 
 /* cmd_acl.c */
 typedef struct acl_user acl_user;

@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "pubsub.h"
 #include "resp.h"
+#include "upstream.h"
 
 static long long messages_published;
 
@@ -111,7 +112,7 @@ void cmd_ssubscribe(client *c, int argc, slice *argv) {
     /* Redis refuses it to a client that expects one reply per command;
      * inside EXEC that is every client (SUBSCRIBE and PSUBSCRIBE are let
      * through there for backward compatibility, SSUBSCRIBE is not). */
-    if (c->flags & CLIENT_EXECUTING) {
+    if (commands_nesting() > 1) {
         client_add_error(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
         return;
     }
@@ -178,7 +179,26 @@ static void deliver(void *ctx, void *owner, const char *pattern, size_t plen) {
     else client_add_frame(c, *slot);
 }
 
+long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, const char *ch, size_t chlen,
+                            const char *msg, size_t msglen) {
+    slice channel = {ch, chlen}, message = {msg, msglen};
+    publish_ctx p = {NULL, &channel, &message, kind == PUBSUB_SHARD, {NULL, NULL}, NULL, {NULL, NULL}};
+    long long n = pattern ? pubsub_publish_pattern(cmd_env.ps, pattern, plen, deliver, &p)
+                          : pubsub_publish_exact(cmd_env.ps, kind, ch, chlen, deliver, &p);
+    for (int i = 0; i < 2; i++) {
+        frame_release(p.plain[i]);
+        frame_release(p.pat[i]);
+    }
+    return n;
+}
+
 static void publish_generic(client *c, slice *argv, bool shard) {
+    if (upstream_is_relay()) {
+        /* Relay mode: the upstream publishes, and its reply is ours; local
+         * subscribers get the message when it comes back from upstream. */
+        upstream_publish(c, shard, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len);
+        return;
+    }
     publish_ctx p = {c, &argv[1], &argv[2], shard, {NULL, NULL}, NULL, {NULL, NULL}};
     long long n = pubsub_publish(cmd_env.ps, shard ? PUBSUB_SHARD : PUBSUB_CHANNEL,
                                  argv[1].ptr, argv[1].len, deliver, &p);
@@ -188,7 +208,7 @@ static void publish_generic(client *c, slice *argv, bool shard) {
     }
     messages_published++;
     resp_add_int(client_reply_buf(c), n);
-    if (c->deferred_count && !(c->flags & CLIENT_EXECUTING)) client_flush_pushes(c);
+    if (c->deferred_count && commands_nesting() < 2) client_flush_pushes(c);
 }
 
 void cmd_publish(client *c, int argc, slice *argv) {

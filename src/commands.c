@@ -5,12 +5,15 @@
  * the RESP2 subscribed context, and MULTI queueing; then the handler runs.
  * Lookup goes through a small open-addressing table keyed by the
  * lower-cased name, built once at start-up, so the hot path (PUBLISH) costs
- * one hash of a short name. The table here is also what COMMAND reports. */
+ * one hash of a short name. The table says which commands are served and
+ * by which handler; commands_init() binds each to its data in
+ * commands_meta.c (arity, ACL categories, all that COMMAND reports). */
 #include "commands.h"
 
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,338 +21,157 @@
 #include "client.h"
 #include "cmd_handlers.h"
 #include "config.h"
+#include "log.h"
 #include "mem.h"
 #include "resp.h"
 
 const char *const ERR_SYNTAX = "ERR syntax error";
 const char *const ERR_NOAUTH = "NOAUTH Authentication required.";
+const char *const ERR_NOAUTH_HELLO =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+    "select the RESP protocol version at the same time";
 const char *const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 const char *const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 
 command_env cmd_env;
 
 /* ------------------------------------------------------------------------
- * Argument descriptions for COMMAND DOCS
+ * The table: handlers and dispatch flags. Arity, ACL categories and what
+ * COMMAND reports come from commands_meta.c, bound by name at start-up.
+ * To serve a command of the meta data, add its line here (and take it out
+ * of redis_only below); to serve one the data lacks, add its Redis replies
+ * to utils/command-meta-extra.resp3 and re-run utils/gen-command-meta.py.
  * ------------------------------------------------------------------------ */
 
-#define ARG(n, t) {n, t, NULL, 0, NULL}
-#define ARG_OPT(n, t) {n, t, NULL, CMD_ARG_OPTIONAL, NULL}
-#define ARG_MULTI(n, t) {n, t, NULL, CMD_ARG_MULTIPLE, NULL}
-#define ARG_OPT_MULTI(n, t) {n, t, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL}
-#define ARG_END {NULL, NULL, NULL, 0, NULL}
+#define SUB(n, p) {n, p, 0, NULL, NULL, 0, NULL}
+#define CMD(n, p, f, subs) {n, p, f, subs, NULL, 0, NULL}
+#define END {NULL, NULL, 0, NULL, NULL, 0, NULL}
 
-static const command_arg args_channels[] = {ARG_MULTI("channel", "string"), ARG_END};
-static const command_arg args_opt_channels[] = {ARG_OPT_MULTI("channel", "string"), ARG_END};
-static const command_arg args_patterns[] = {ARG_MULTI("pattern", "pattern"), ARG_END};
-static const command_arg args_opt_patterns[] = {ARG_OPT_MULTI("pattern", "pattern"), ARG_END};
-static const command_arg args_shardchannels[] = {ARG_MULTI("shardchannel", "string"), ARG_END};
-static const command_arg args_opt_shardchannels[] = {ARG_OPT_MULTI("shardchannel", "string"), ARG_END};
-static const command_arg args_publish[] = {ARG("channel", "string"), ARG("message", "string"), ARG_END};
-static const command_arg args_spublish[] = {ARG("shardchannel", "string"), ARG("message", "string"), ARG_END};
-static const command_arg args_opt_pattern[] = {ARG_OPT("pattern", "pattern"), ARG_END};
-static const command_arg args_message_opt[] = {ARG_OPT("message", "string"), ARG_END};
-static const command_arg args_message[] = {ARG("message", "string"), ARG_END};
-static const command_arg args_password[] = {ARG_OPT("username", "string"), ARG("password", "string"), ARG_END};
-static const command_arg args_index[] = {ARG("index", "integer"), ARG_END};
-static const command_arg hello_auth[] = {ARG("username", "string"), ARG("password", "string"), ARG_END};
-static const command_arg hello_block[] = {
-    ARG("protover", "integer"),
-    {"username-password", "block", "AUTH", CMD_ARG_OPTIONAL, hello_auth},
-    {"clientname", "string", "SETNAME", CMD_ARG_OPTIONAL, NULL},
-    ARG_END};
-static const command_arg args_hello[] = {
-    {"arguments", "block", NULL, CMD_ARG_OPTIONAL, hello_block}, ARG_END};
-static const command_arg args_section[] = {ARG_OPT_MULTI("section", "string"), ARG_END};
-static const command_arg args_parameters[] = {ARG_MULTI("parameter", "string"), ARG_END};
-static const command_arg config_set_pair[] = {ARG("parameter", "string"), ARG("value", "string"), ARG_END};
-static const command_arg args_config_set[] = {
-    {"data", "block", NULL, CMD_ARG_MULTIPLE, config_set_pair}, ARG_END};
-static const command_arg args_name[] = {ARG("connection-name", "string"), ARG_END};
-static const command_arg args_command_names[] = {ARG_OPT_MULTI("command-name", "string"), ARG_END};
-static const command_arg shutdown_mode[] = {
-    {"nosave", "pure-token", "NOSAVE", 0, NULL}, {"save", "pure-token", "SAVE", 0, NULL}, ARG_END};
-static const command_arg args_shutdown[] = {
-    {"nosave-save", "oneof", NULL, CMD_ARG_OPTIONAL, shutdown_mode},
-    {"now", "pure-token", "NOW", CMD_ARG_OPTIONAL, NULL},
-    {"force", "pure-token", "FORCE", CMD_ARG_OPTIONAL, NULL},
-    {"abort", "pure-token", "ABORT", CMD_ARG_OPTIONAL, NULL}, ARG_END};
-static const command_arg flush_mode[] = {
-    {"async", "pure-token", "ASYNC", 0, NULL}, {"sync", "pure-token", "SYNC", 0, NULL}, ARG_END};
-static const command_arg args_flush[] = {
-    {"flush-type", "oneof", NULL, CMD_ARG_OPTIONAL, flush_mode}, ARG_END};
-static const command_arg onoff[] = {
-    {"on", "pure-token", "ON", 0, NULL}, {"off", "pure-token", "OFF", 0, NULL}, ARG_END};
-static const command_arg args_onoff[] = {{"enabled", "oneof", NULL, 0, onoff}, ARG_END};
-static const command_arg reply_modes[] = {
-    {"on", "pure-token", "ON", 0, NULL}, {"off", "pure-token", "OFF", 0, NULL},
-    {"skip", "pure-token", "SKIP", 0, NULL}, ARG_END};
-static const command_arg args_reply[] = {{"action", "oneof", NULL, 0, reply_modes}, ARG_END};
-static const command_arg setinfo_attr[] = {
-    {"libname", "string", "LIB-NAME", 0, NULL}, {"libver", "string", "LIB-VER", 0, NULL}, ARG_END};
-static const command_arg args_setinfo[] = {{"attr", "oneof", NULL, 0, setinfo_attr}, ARG_END};
-static const command_arg kill_filters[] = {
-    {"client-id", "integer", "ID", CMD_ARG_OPTIONAL, NULL},
-    {"normal|pubsub", "string", "TYPE", CMD_ARG_OPTIONAL, NULL},
-    {"username", "string", "USER", CMD_ARG_OPTIONAL, NULL},
-    {"ip:port", "string", "ADDR", CMD_ARG_OPTIONAL, NULL},
-    {"ip:port", "string", "LADDR", CMD_ARG_OPTIONAL, NULL},
-    {"yes/no", "string", "SKIPME", CMD_ARG_OPTIONAL, NULL},
-    {"maxage", "integer", "MAXAGE", CMD_ARG_OPTIONAL, NULL}, ARG_END};
-static const command_arg args_kill[] = {
-    {"filter", "block", NULL, CMD_ARG_MULTIPLE, kill_filters}, ARG_END};
-static const command_arg list_type[] = {
-    {"normal", "pure-token", "NORMAL", 0, NULL}, {"pubsub", "pure-token", "PUBSUB", 0, NULL}, ARG_END};
-static const command_arg args_client_list[] = {
-    {"client-type", "oneof", "TYPE", CMD_ARG_OPTIONAL, list_type},
-    {"client-id", "integer", "ID", CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL}, ARG_END};
-static const command_arg args_debug[] = {ARG("subcommand", "string"), ARG_OPT_MULTI("argument", "string"), ARG_END};
-
-/* ------------------------------------------------------------------------
- * The table
- * ------------------------------------------------------------------------ */
-
-#define PS "pubsub"
-#define CONN "connection"
-#define SRV "server"
-
-#define SUB(n, p, a, f, fl, cat, since, sum, args) \
-    {n, p, a, f, fl, cat, NULL, since, sum, "O(1)", args, NULL, 0, 0, 0}
-
-static const command pubsub_subs[] = {
-    SUB("pubsub|channels", cmd_pubsub_channels, -2, 0, "pubsub loading stale", "@pubsub @slow", "2.8.0",
-        "Returns the active channels.", args_opt_pattern),
-    SUB("pubsub|help", cmd_pubsub_help, 2, 0, "loading stale", "@slow", "6.2.0",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("pubsub|numpat", cmd_pubsub_numpat, 2, 0, "pubsub loading stale", "@pubsub @slow", "2.8.0",
-        "Returns a count of unique pattern subscriptions.", NULL),
-    SUB("pubsub|numsub", cmd_pubsub_numsub, -2, 0, "pubsub loading stale", "@pubsub @slow", "2.8.0",
-        "Returns a count of subscribers to channels.", args_opt_channels),
-    SUB("pubsub|shardchannels", cmd_pubsub_shardchannels, -2, 0, "pubsub loading stale", "@pubsub @slow", "7.0.0",
-        "Returns the active shard channels.", args_opt_pattern),
-    SUB("pubsub|shardnumsub", cmd_pubsub_shardnumsub, -2, 0, "pubsub loading stale", "@pubsub @slow", "7.0.0",
-        "Returns the count of subscribers of shard channels.", args_opt_shardchannels),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+static command pubsub_subs[] = {
+    SUB("pubsub|channels", cmd_pubsub_channels),
+    SUB("pubsub|help", cmd_pubsub_help),
+    SUB("pubsub|numpat", cmd_pubsub_numpat),
+    SUB("pubsub|numsub", cmd_pubsub_numsub),
+    SUB("pubsub|shardchannels", cmd_pubsub_shardchannels),
+    SUB("pubsub|shardnumsub", cmd_pubsub_shardnumsub),
+    END,
 };
 
-static const command client_subs[] = {
-    SUB("client|caching", cmd_client_tracking, 3, 0, "noscript loading stale", "@slow @connection", "6.0.0",
-        "Not supported: there is no keyspace to track.", NULL),
-    SUB("client|getname", cmd_client_getname, 2, 0, "noscript loading stale", "@slow @connection", "2.6.9",
-        "Returns the name of the connection.", NULL),
-    SUB("client|getredir", cmd_client_tracking, 2, 0, "noscript loading stale", "@slow @connection", "6.0.0",
-        "Not supported: there is no keyspace to track.", NULL),
-    SUB("client|help", cmd_client_help, 2, 0, "loading stale", "@slow @connection", "5.0.0",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("client|id", cmd_client_id, 2, 0, "noscript loading stale", "@slow @connection", "5.0.0",
-        "Returns the unique client ID of the connection.", NULL),
-    SUB("client|info", cmd_client_info, 2, 0, "noscript loading stale", "@slow @connection", "6.2.0",
-        "Returns information about the connection.", NULL),
-    SUB("client|kill", cmd_client_kill, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "2.4.0",
-        "Terminates open connections.", args_kill),
-    SUB("client|list", cmd_client_list, -2, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "2.4.0",
-        "Lists open connections.", args_client_list),
-    SUB("client|no-evict", cmd_client_no_evict, 3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "7.0.0",
-        "Sets the client eviction mode of the connection.", args_onoff),
-    SUB("client|no-touch", cmd_client_no_touch, 3, 0, "noscript loading stale", "@slow @connection", "7.2.0",
-        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", args_onoff),
-    SUB("client|pause", cmd_client_unsupported, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "3.0.0",
-        "Not supported by redis-pubsub.", NULL),
-    SUB("client|reply", cmd_client_reply, 3, 0, "noscript loading stale", "@slow @connection", "3.2.0",
-        "Instructs the server whether to reply to commands.", args_reply),
-    SUB("client|setinfo", cmd_client_setinfo, 4, 0, "noscript loading stale", "@slow @connection", "7.2.0",
-        "Sets information specific to the client or connection.", args_setinfo),
-    SUB("client|setname", cmd_client_setname, 3, 0, "noscript loading stale", "@slow @connection", "2.6.9",
-        "Sets the connection name.", args_name),
-    SUB("client|tracking", cmd_client_tracking, -3, 0, "noscript loading stale", "@slow @connection", "6.0.0",
-        "Not supported: there is no keyspace to track.", NULL),
-    SUB("client|trackinginfo", cmd_client_tracking, 2, 0, "noscript loading stale", "@slow @connection", "6.2.0",
-        "Not supported: there is no keyspace to track.", NULL),
-    SUB("client|unblock", cmd_client_unblock, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "5.0.0",
-        "Unblocks a client blocked by a blocking command: none ever is here.", NULL),
-    SUB("client|unpause", cmd_client_unsupported, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous @connection", "6.2.0",
-        "Not supported by redis-pubsub.", NULL),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+static command client_subs[] = {
+    SUB("client|caching", cmd_client_caching),
+    SUB("client|getname", cmd_client_getname),
+    SUB("client|getredir", cmd_client_getredir),
+    SUB("client|help", cmd_client_help),
+    SUB("client|id", cmd_client_id),
+    SUB("client|info", cmd_client_info),
+    SUB("client|kill", cmd_client_kill),
+    SUB("client|list", cmd_client_list),
+    SUB("client|no-evict", cmd_client_no_evict),
+    SUB("client|no-touch", cmd_client_no_touch),
+    SUB("client|pause", cmd_client_pause),
+    SUB("client|reply", cmd_client_reply),
+    SUB("client|setinfo", cmd_client_setinfo),
+    SUB("client|setname", cmd_client_setname),
+    SUB("client|tracking", cmd_client_tracking),
+    SUB("client|trackinginfo", cmd_client_trackinginfo),
+    SUB("client|unblock", cmd_client_unblock),
+    SUB("client|unpause", cmd_client_unpause),
+    END,
 };
 
-static const command config_subs[] = {
-    SUB("config|get", cmd_config_get, -3, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.0.0",
-        "Returns the effective values of configuration parameters.", args_parameters),
-    SUB("config|help", cmd_config_help, 2, 0, "loading stale", "@slow", "5.0.0",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("config|resetstat", cmd_config_resetstat, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.0.0",
-        "Resets the server's statistics.", NULL),
-    SUB("config|rewrite", cmd_config_rewrite, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.0",
-        "Persists the effective configuration to file.", NULL),
-    SUB("config|set", cmd_config_set, -4, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.0.0",
-        "Sets configuration parameters in-flight.", args_config_set),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+static command config_subs[] = {
+    SUB("config|get", cmd_config_get),
+    SUB("config|help", cmd_config_help),
+    SUB("config|resetstat", cmd_config_resetstat),
+    SUB("config|rewrite", cmd_config_rewrite),
+    SUB("config|set", cmd_config_set),
+    END,
 };
 
-static const command command_subs[] = {
-    SUB("command|count", cmd_command_count, 2, 0, "loading stale", "@slow @connection", "2.8.13",
-        "Returns a count of commands.", NULL),
-    SUB("command|docs", cmd_command_docs, -2, 0, "loading stale", "@slow @connection", "7.0.0",
-        "Returns documentary information about one, multiple or all commands.", args_command_names),
-    SUB("command|getkeys", cmd_command_getkeys, -3, 0, "loading stale", "@slow @connection", "2.8.13",
-        "Extracts the key names from an arbitrary command.", NULL),
-    SUB("command|help", cmd_command_help, 2, 0, "loading stale", "@slow @connection", "5.0.0",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("command|info", cmd_command_info, -2, 0, "loading stale", "@slow @connection", "2.8.13",
-        "Returns information about one, multiple or all commands.", args_command_names),
-    SUB("command|list", cmd_command_list, -2, 0, "loading stale", "@slow @connection", "7.0.0",
-        "Returns a list of command names.", NULL),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+static command command_subs[] = {
+    SUB("command|count", cmd_command_count),
+    SUB("command|docs", cmd_command_docs),
+    SUB("command|getkeys", cmd_command_getkeys),
+    SUB("command|getkeysandflags", cmd_command_getkeys),
+    SUB("command|help", cmd_command_help),
+    SUB("command|info", cmd_command_info),
+    SUB("command|list", cmd_command_list),
+    END,
 };
 
-/* ---- ACL (handlers in cmd_acl.c) ---- */
-static const command_arg args_acl_category[] = {ARG_OPT("category", "string"), ARG_END};
-static const command_arg args_acl_username[] = {ARG("username", "string"), ARG_END};
-static const command_arg args_acl_usernames[] = {ARG_MULTI("username", "string"), ARG_END};
-static const command_arg args_acl_setuser[] = {ARG("username", "string"), ARG_OPT_MULTI("rule", "string"), ARG_END};
-static const command_arg args_acl_dryrun[] = {
-    ARG("username", "string"), ARG("command", "string"), ARG_OPT_MULTI("arg", "string"), ARG_END};
-static const command_arg args_acl_bits[] = {ARG_OPT("bits", "integer"), ARG_END};
-static const command_arg acl_log_op[] = {
-    {"count", "integer", NULL, 0, NULL}, {"reset", "pure-token", "RESET", 0, NULL}, ARG_END};
-static const command_arg args_acl_log[] = {{"operation", "oneof", NULL, CMD_ARG_OPTIONAL, acl_log_op}, ARG_END};
-
-#define ACL_ADMIN "admin noscript loading stale"
-#define ACL_ADMIN_CATS "@admin @slow @dangerous"
-
-static const command acl_subs[] = {
-    SUB("acl|cat", cmd_acl_cat, -2, 0, "noscript loading stale", "@slow", "6.0.0",
-        "Lists the ACL categories, or the commands inside a category.", args_acl_category),
-    SUB("acl|deluser", cmd_acl_deluser, -3, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Deletes users and closes their connections.", args_acl_usernames),
-    SUB("acl|dryrun", cmd_acl_dryrun, -4, 0, ACL_ADMIN, ACL_ADMIN_CATS, "7.0.0",
-        "Tells whether a user may run a command, without running it.", args_acl_dryrun),
-    SUB("acl|genpass", cmd_acl_genpass, -2, 0, "noscript loading stale", "@slow", "6.0.0",
-        "Returns a random password, in hex.", args_acl_bits),
-    SUB("acl|getuser", cmd_acl_getuser, 3, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Returns the rules of a user.", args_acl_username),
-    SUB("acl|help", cmd_acl_help, 2, 0, "loading stale", "@slow", "6.0.0",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("acl|list", cmd_acl_list, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Returns every user as an ACL file line.", NULL),
-    SUB("acl|load", cmd_acl_load, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Replaces the users with those of the aclfile.", NULL),
-    SUB("acl|log", cmd_acl_log, -2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Returns the latest refused commands and authentications.", args_acl_log),
-    SUB("acl|save", cmd_acl_save, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Writes the users to the aclfile.", NULL),
-    SUB("acl|setuser", cmd_acl_setuser, -3, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Creates a user, or changes its rules.", args_acl_setuser),
-    SUB("acl|users", cmd_acl_users, 2, 0, ACL_ADMIN, ACL_ADMIN_CATS, "6.0.0",
-        "Lists all ACL users.", NULL),
-    SUB("acl|whoami", cmd_acl_whoami, 2, 0, "noscript loading stale", "@slow", "6.0.0",
-        "Returns the authenticated username of the current connection.", NULL),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+/* Handlers in cmd_acl.c. */
+static command acl_subs[] = {
+    SUB("acl|cat", cmd_acl_cat),
+    SUB("acl|deluser", cmd_acl_deluser),
+    SUB("acl|dryrun", cmd_acl_dryrun),
+    SUB("acl|genpass", cmd_acl_genpass),
+    SUB("acl|getuser", cmd_acl_getuser),
+    SUB("acl|help", cmd_acl_help),
+    SUB("acl|list", cmd_acl_list),
+    SUB("acl|load", cmd_acl_load),
+    SUB("acl|log", cmd_acl_log),
+    SUB("acl|save", cmd_acl_save),
+    SUB("acl|setuser", cmd_acl_setuser),
+    SUB("acl|users", cmd_acl_users),
+    SUB("acl|whoami", cmd_acl_whoami),
+    END,
 };
 
-static const command slowlog_subs[] = {
-    SUB("slowlog|get", cmd_slowlog_get, -2, 0, "admin loading stale", "@admin @slow @dangerous", "2.2.12",
-        "Returns the slow log's entries: none are kept here.", NULL),
-    SUB("slowlog|help", cmd_slowlog_help, 2, 0, "loading stale", "@slow", "6.2.0",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("slowlog|len", cmd_slowlog_len, 2, 0, "admin loading stale", "@admin @slow @dangerous", "2.2.12",
-        "Returns the number of entries in the slow log: 0 here.", NULL),
-    SUB("slowlog|reset", cmd_slowlog_reset, 2, 0, "admin loading stale", "@admin @slow @dangerous", "2.2.12",
-        "Clears all entries from the slow log.", NULL),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+static command slowlog_subs[] = {
+    SUB("slowlog|get", cmd_slowlog_get),
+    SUB("slowlog|help", cmd_slowlog_help),
+    SUB("slowlog|len", cmd_slowlog_len),
+    SUB("slowlog|reset", cmd_slowlog_reset),
+    END,
 };
 
-static const command latency_subs[] = {
-    SUB("latency|doctor", cmd_latency_doctor, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
-        "Returns a human-readable latency analysis report.", NULL),
-    SUB("latency|help", cmd_latency_help, 2, 0, "loading stale", "@slow", "2.8.13",
-        "Returns helpful text about the different subcommands.", NULL),
-    SUB("latency|histogram", cmd_latency_histogram, -2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "7.0.0",
-        "Returns the cumulative distribution of latencies of commands: none are tracked here.", NULL),
-    SUB("latency|history", cmd_latency_history, 3, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
-        "Returns timestamp-latency samples for an event: none are tracked here.", NULL),
-    SUB("latency|latest", cmd_latency_latest, 2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
-        "Returns the latest latency samples for all events: none are tracked here.", NULL),
-    SUB("latency|reset", cmd_latency_reset, -2, 0, "admin noscript loading stale", "@admin @slow @dangerous", "2.8.13",
-        "Resets the latency data for one or more events.", NULL),
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+static command latency_subs[] = {
+    SUB("latency|doctor", cmd_latency_doctor),
+    SUB("latency|graph", cmd_latency_graph),
+    SUB("latency|help", cmd_latency_help),
+    SUB("latency|histogram", cmd_latency_histogram),
+    SUB("latency|history", cmd_latency_history),
+    SUB("latency|latest", cmd_latency_latest),
+    SUB("latency|reset", cmd_latency_reset),
+    END,
 };
 
-#define CMD(n, p, a, f, fl, cat, grp, since, sum, cx, args, subs) \
-    {n, p, a, f, fl, cat, grp, since, sum, cx, args, subs, 0, 0, 0}
-
-static const command table[] = {
-    CMD("acl", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "6.0.0", "A container for Access List Control commands.", NULL, NULL, acl_subs),
-    CMD("auth", cmd_auth, -2, CMD_NO_AUTH, "noscript loading stale fast no_auth allow_busy", "@fast @connection", CONN, "1.0.0",
-        "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user", args_password, NULL),
-    CMD("client", NULL, -2, CMD_CONTAINER, "", "@slow", CONN, "2.4.0", "A container for client connection commands.", NULL, NULL, client_subs),
-    CMD("command", cmd_command, -1, CMD_CONTAINER, "loading stale", "@slow @connection", SRV, "2.8.13",
-        "Returns detailed information about all commands.", "O(N) where N is the total number of commands", NULL, command_subs),
-    CMD("config", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.0.0", "A container for server configuration commands.", NULL, NULL, config_subs),
-    CMD("dbsize", cmd_dbsize, 1, 0, "readonly fast", "@keyspace @read @fast", SRV, "1.0.0",
-        "Returns the number of keys in the database: always 0 here.", "O(1)", NULL, NULL),
-    CMD("debug", cmd_debug, -2, CMD_ADMIN | CMD_PROTECTED, "admin noscript loading stale", "@admin @slow @dangerous", SRV, "1.0.0",
-        "A container for debugging commands (LOG, SLEEP).", "Depends on subcommand.", args_debug, NULL),
-    CMD("discard", cmd_discard, 1, CMD_NO_MULTI, "noscript loading stale fast allow_busy", "@fast @transaction", "transactions", "2.0.0",
-        "Discards a transaction.", "O(N), when N is the number of queued commands", NULL, NULL),
-    CMD("echo", cmd_echo, 2, 0, "fast", "@fast @connection", CONN, "1.0.0",
-        "Returns the given string.", "O(1)", args_message, NULL),
-    CMD("exec", cmd_exec, 1, CMD_NO_MULTI, "noscript loading stale skip_slowlog", "@slow @transaction", "transactions", "1.2.0",
-        "Executes all commands in a transaction.", "Depends on commands in the transaction", NULL, NULL),
-    CMD("flushall", cmd_flushall, -1, 0, "write", "@keyspace @write @slow @dangerous", SRV, "1.0.0",
-        "Removes all keys from all databases: nothing to remove here.", "O(1)", args_flush, NULL),
-    CMD("flushdb", cmd_flushall, -1, 0, "write", "@keyspace @write @slow @dangerous", SRV, "1.0.0",
-        "Removes all keys from the current database: nothing to remove here.", "O(1)", args_flush, NULL),
-    CMD("hello", cmd_hello, -1, CMD_NO_AUTH, "noscript loading stale fast no_auth allow_busy", "@fast @connection", CONN, "6.0.0",
-        "Handshakes with the server.", "O(1)", args_hello, NULL),
-    CMD("info", cmd_info, -1, 0, "loading stale", "@slow @dangerous", SRV, "1.0.0",
-        "Returns information and statistics about the server.", "O(1)", args_section, NULL),
-    CMD("latency", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.8.13", "A container for latency diagnostics commands.",
-        NULL, NULL, latency_subs),
-    CMD("lastsave", cmd_lastsave, 1, 0, "loading stale fast", "@admin @fast @dangerous", SRV, "1.0.0",
-        "Returns the Unix timestamp of the last successful save: the start time here.", "O(1)", NULL, NULL),
-    CMD("multi", cmd_multi, 1, CMD_NO_MULTI, "noscript loading stale fast allow_busy", "@fast @transaction", "transactions", "1.2.0",
-        "Starts a transaction.", "O(1)", NULL, NULL),
-    CMD("ping", cmd_ping, -1, CMD_PUBSUB_OK, "fast", "@fast @connection", CONN, "1.0.0",
-        "Returns the server's liveliness response.", "O(1)", args_message_opt, NULL),
-    CMD("psubscribe", cmd_psubscribe, -2, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "2.0.0",
-        "Listens for messages published to channels that match one or more patterns.",
-        "O(N) where N is the number of patterns to subscribe to.", args_patterns, NULL),
-    CMD("publish", cmd_publish, 3, 0, "pubsub loading stale fast", "@pubsub @fast", PS, "2.0.0",
-        "Posts a message to a channel.",
-        "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
-        args_publish, NULL),
-    CMD("pubsub", NULL, -2, CMD_CONTAINER, "", "@slow", PS, "2.8.0", "A container for Pub/Sub commands.", NULL, NULL, pubsub_subs),
-    CMD("punsubscribe", cmd_punsubscribe, -1, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "2.0.0",
-        "Stops listening to messages published to channels that match one or more patterns.",
-        "O(N) where N is the number of patterns to unsubscribe.", args_opt_patterns, NULL),
-    CMD("quit", cmd_quit, -1, CMD_NO_AUTH | CMD_PUBSUB_OK | CMD_NO_MULTI, "noscript loading stale fast no_auth allow_busy",
-        "@fast @connection", CONN, "1.0.0", "Closes the connection.", "O(1)", NULL, NULL),
-    CMD("reset", cmd_reset, 1, CMD_NO_AUTH | CMD_PUBSUB_OK | CMD_NO_MULTI, "noscript loading stale fast no_auth allow_busy",
-        "@fast @connection", CONN, "6.2.0", "Resets the connection.", "O(1)", NULL, NULL),
-    CMD("select", cmd_select, 2, 0, "loading stale fast", "@fast @connection", CONN, "1.0.0",
-        "Changes the selected database (pub/sub ignores it).", "O(1)", args_index, NULL),
-    CMD("shutdown", cmd_shutdown, -1, CMD_ADMIN, "admin noscript loading stale no_multi allow_busy",
-        "@admin @slow @dangerous", SRV, "1.0.0", "Closes the connections and stops the server.",
-        "O(N) where N is the number of connections", args_shutdown, NULL),
-    CMD("slowlog", NULL, -2, CMD_CONTAINER, "", "@slow", SRV, "2.2.12", "A container for slow log commands.",
-        NULL, NULL, slowlog_subs),
-    CMD("spublish", cmd_spublish, 3, 0, "pubsub loading stale fast", "@pubsub @fast", PS, "7.0.0",
-        "Post a message to a shard channel",
-        "O(N) where N is the number of clients subscribed to the receiving shard channel.", args_spublish, NULL),
-    CMD("ssubscribe", cmd_ssubscribe, -2, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "7.0.0",
-        "Listens for messages published to shard channels.",
-        "O(N) where N is the number of shard channels to subscribe to.", args_shardchannels, NULL),
-    CMD("subscribe", cmd_subscribe, -2, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "2.0.0",
-        "Listens for messages published to channels.",
-        "O(N) where N is the number of channels to subscribe to.", args_channels, NULL),
-    CMD("sunsubscribe", cmd_sunsubscribe, -1, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "7.0.0",
-        "Stops listening to messages posted to shard channels.",
-        "O(N) where N is the number of shard channels to unsubscribe.", args_opt_shardchannels, NULL),
-    CMD("time", cmd_time, 1, 0, "loading stale fast", "@fast", SRV, "2.6.0",
-        "Returns the server time.", "O(1)", NULL, NULL),
-    CMD("unsubscribe", cmd_unsubscribe, -1, CMD_PUBSUB_OK, "pubsub noscript loading stale", "@pubsub @slow", PS, "2.0.0",
-        "Stops listening to messages posted to channels.",
-        "O(N) where N is the number of channels to unsubscribe.", args_opt_channels, NULL),
+static command table[] = {
+    CMD("acl", NULL, 0, acl_subs),
+    CMD("auth", cmd_auth, CMD_NO_AUTH, NULL),
+    CMD("client", NULL, 0, client_subs),
+    CMD("command", cmd_command, 0, command_subs),
+    CMD("config", NULL, 0, config_subs),
+    CMD("dbsize", cmd_dbsize, 0, NULL),
+    CMD("debug", cmd_debug, CMD_PROTECTED, NULL),
+    CMD("discard", cmd_discard, CMD_NO_MULTI, NULL),
+    CMD("echo", cmd_echo, 0, NULL),
+    CMD("exec", cmd_exec, CMD_NO_MULTI, NULL),
+    CMD("flushall", cmd_flushall, 0, NULL),
+    CMD("flushdb", cmd_flushall, 0, NULL),
+    CMD("hello", cmd_hello, CMD_NO_AUTH, NULL),
+    CMD("info", cmd_info, 0, NULL),
+    CMD("lastsave", cmd_lastsave, 0, NULL),
+    CMD("latency", NULL, 0, latency_subs),
+    CMD("monitor", cmd_monitor, 0, NULL),
+    CMD("multi", cmd_multi, CMD_NO_MULTI, NULL),
+    CMD("ping", cmd_ping, CMD_PUBSUB_OK, NULL),
+    CMD("psubscribe", cmd_psubscribe, CMD_PUBSUB_OK, NULL),
+    CMD("publish", cmd_publish, 0, NULL),
+    CMD("pubsub", NULL, 0, pubsub_subs),
+    CMD("punsubscribe", cmd_punsubscribe, CMD_PUBSUB_OK, NULL),
+    CMD("quit", cmd_quit, CMD_NO_AUTH | CMD_PUBSUB_OK | CMD_NO_MULTI, NULL),
+    CMD("reset", cmd_reset, CMD_NO_AUTH | CMD_PUBSUB_OK | CMD_NO_MULTI, NULL),
+    CMD("select", cmd_select, 0, NULL),
+    CMD("shutdown", cmd_shutdown, 0, NULL),
+    CMD("slowlog", NULL, 0, slowlog_subs),
+    CMD("spublish", cmd_spublish, 0, NULL),
+    CMD("ssubscribe", cmd_ssubscribe, CMD_PUBSUB_OK, NULL),
+    CMD("subscribe", cmd_subscribe, CMD_PUBSUB_OK, NULL),
+    CMD("sunsubscribe", cmd_sunsubscribe, CMD_PUBSUB_OK, NULL),
+    CMD("time", cmd_time, 0, NULL),
+    CMD("unsubscribe", cmd_unsubscribe, CMD_PUBSUB_OK, NULL),
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))
@@ -369,7 +191,7 @@ static const char *const redis_only[] = {
     "hlen", "hmget", "hmset", "hrandfield", "hscan", "hset", "hsetnx", "hstrlen", "hvals", "incr",
     "incrby", "incrbyfloat", "keys", "lcs", "lindex", "linsert", "llen", "lmove", "lmpop", "lolwut",
     "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim", "memory", "mget", "migrate",
-    "module", "monitor", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
+    "module", "move", "mset", "msetnx", "object", "persist", "pexpire", "pexpireat",
     "pexpiretime", "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest", "psetex", "psync", "pttl",
     "randomkey", "readonly", "readwrite", "rename", "renamenx", "replconf", "replicaof", "restore",
     "restore-asking", "role", "rpop", "rpoplpush", "rpush", "rpushx", "sadd", "save", "scan", "scard",
@@ -435,7 +257,34 @@ static unsigned hash_name(const char *s, size_t len) {
     return h;
 }
 
+const command_meta *commands_meta_find(const char *name) {
+    size_t lo = 0, hi = commands_meta_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int cmp = strcmp(name, commands_meta[mid].name);
+        if (cmp == 0) return &commands_meta[mid];
+        if (cmp < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Gives cmd its meta data; a served command without it is a build mistake. */
+static void bind_meta(command *cmd) {
+    cmd->meta = commands_meta_find(cmd->name);
+    if (!cmd->meta) {
+        log_warning("command '%s' has no COMMAND data: see utils/gen-command-meta.py", cmd->name);
+        abort();
+    }
+    cmd->arity = cmd->meta->arity;
+    cmd->acl_categories = cmd->meta->acl_categories;
+}
+
 void commands_init(void) {
+    for (size_t i = 0; i < TABLE_LEN; i++) {
+        bind_meta(&table[i]);
+        for (command *s = table[i].subcommands; s && s->name; s++) bind_meta(s);
+    }
     for (size_t i = 0; i < TABLE_LEN; i++) {
         unsigned h = hash_name(table[i].name, strlen(table[i].name)) & (SLOTS - 1);
         while (slots[h]) h = (h + 1) & (SLOTS - 1);
@@ -608,7 +457,17 @@ static bool auth_missing(const client *c) {
     return !c->authenticated && !acl_default_is_open();
 }
 
-void commands_call(client *c, const command *run, int argc, slice *argv) {
+/* Nesting of commands: 1 for a command from the socket, 2 for one that
+ * EXEC runs. */
+static int depth;
+
+int commands_nesting(void) {
+    return depth;
+}
+
+/* Runs run's handler, counting it for INFO commandstats, and feeds the
+ * monitors. */
+static void call_counted(client *c, const command *run, int argc, slice *argv) {
     command_stats *st = stats_of(run);
     total_processed++;
     long long errors_before = client_error_replies();
@@ -622,6 +481,14 @@ void commands_call(client *c, const command *run, int argc, slice *argv) {
         run->proc(c, argc, argv);
     }
     if (client_error_replies() != errors_before) st->failed_calls++;
+    /* The one branch MONITOR costs when nobody monitors. */
+    if (cmd_monitor_count) cmd_monitor_feed(c, run, argc, argv);
+}
+
+void commands_call(client *c, const command *run, int argc, slice *argv) {
+    depth++;
+    call_counted(c, run, argc, argv);
+    depth--;
 }
 
 /* Every check Redis makes before a command runs or is queued, in Redis's
@@ -681,13 +548,26 @@ static const command *check_command(client *c, int argc, slice *argv) {
     return run;
 }
 
-void commands_dispatch(client *c, int argc, slice *argv) {
+static void dispatch_checked(client *c, int argc, slice *argv) {
     const command *run = check_command(c, argc, argv);
     if (!run) return;
     c->last_cmd = run->name;
+    /* CLIENT PAUSE holds a command after its checks, as Redis does, and
+     * never one that EXEC runs. */
+    if (cmd_pause_mode && depth == 1 && cmd_pause_holds(c, run)) {
+        client_hold_command(c, argc, argv);
+        return;
+    }
     if ((c->flags & CLIENT_MULTI) && !(run->flags & CMD_NO_MULTI)) {
         queue_multi(c, run, argc, argv);
         return;
     }
-    commands_call(c, run, argc, argv);
+    call_counted(c, run, argc, argv);
+}
+
+void commands_dispatch(client *c, int argc, slice *argv) {
+    depth++;
+    dispatch_checked(c, argc, argv);
+    depth--;
+    if (depth == 0 && c->tracking) cmd_tracking_after_command(c, &argv[0]);
 }

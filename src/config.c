@@ -47,9 +47,11 @@ static const char *const supervised_names[] = {"upstart", "systemd", "auto", "no
 static const char *const acl_pubsub_names[] = {"allchannels", "resetchannels", NULL};
 static const char *const protected_names[] = {"no", "yes", "local", NULL};
 static const char *const tls_auth_names[] = {"no", "yes", "optional", NULL};
+static const char *const upstream_cluster_names[] = {"no", "yes", "auto", NULL};
 
 static int check_hz(long long *v, char *err, size_t errlen);
 static int apply_dir(const char *name, char *err, size_t errlen);
+static int canon_upstream(int argc, char **argv, buf *out, char *err, size_t errlen);
 
 #define DEF(n, t, s, f, d, lo, hi, en, field) {n, NULL, t, s, f, d, lo, hi, en, &cfg.field, NULL, NULL, NULL}
 #define BOOL_DEF(n, f, field, d) DEF(n, CONFIG_T_BOOL, CONFIG_S_BOOL, f, d, 0, 0, NULL, field)
@@ -108,6 +110,25 @@ static const config_def core_defs[] = {
     DEF("tls-session-cache-size", CONFIG_T_INT, CONFIG_S_LL, 0, "20480", 0, INT_MAX, NULL, tls_session_cache_size),
     DEF("tls-session-cache-timeout", CONFIG_T_INT, CONFIG_S_LL, 0, "300", 0, INT_MAX, NULL,
         tls_session_cache_timeout),
+    BOOL_DEF("reuseport", CONFIG_F_IMMUTABLE, reuseport, "no"),
+    /* Relay mode: upstream.c reads these when it (re)connects */
+    {"upstream", NULL, CONFIG_T_STRING, CONFIG_S_PTR, CONFIG_F_IMMUTABLE | CONFIG_F_MULTI_ARG, "", 0, 0, NULL,
+     &cfg.upstream, canon_upstream, NULL, NULL},
+    ENUM_DEF("upstream-cluster", CONFIG_F_IMMUTABLE, upstream_cluster, "auto", upstream_cluster_names),
+    STR_DEF("upstream-user", 0, upstream_user, ""),
+    STR_DEF("upstream-password", CONFIG_F_SENSITIVE, upstream_password, ""),
+    BOOL_DEF("upstream-tls", CONFIG_F_IMMUTABLE, upstream_tls, "no"),
+    STR_DEF("upstream-tls-ca-cert-file", 0, upstream_tls_ca_cert_file, ""),
+    STR_DEF("upstream-tls-cert-file", 0, upstream_tls_cert_file, ""),
+    STR_DEF("upstream-tls-key-file", 0, upstream_tls_key_file, ""),
+    STR_DEF("upstream-tls-sni", 0, upstream_tls_sni, ""),
+    DEF("upstream-connect-timeout", CONFIG_T_INT, CONFIG_S_LL, 0, "2000", 1, LLONG_MAX, NULL, upstream_connect_timeout),
+    DEF("upstream-ping-period", CONFIG_T_INT, CONFIG_S_LL, 0, "500", 10, LLONG_MAX, NULL, upstream_ping_period),
+    DEF("upstream-ping-timeout", CONFIG_T_INT, CONFIG_S_LL, 0, "1500", 10, LLONG_MAX, NULL, upstream_ping_timeout),
+    DEF("upstream-hold-ms", CONFIG_T_INT, CONFIG_S_LL, 0, "10000", 0, LLONG_MAX, NULL, upstream_hold_ms),
+    MEM_DEF("upstream-hold-bytes", 0, upstream_hold_bytes, "64mb", 0),
+    DEF("upstream-refresh-period", CONFIG_T_INT, CONFIG_S_LL, 0, "5000", 100, LLONG_MAX, NULL,
+        upstream_refresh_period),
 };
 
 #define CORE_COUNT (sizeof(core_defs) / sizeof(core_defs[0]))
@@ -118,6 +139,22 @@ static int check_hz(long long *v, char *err, size_t errlen) {
     /* Redis keeps any value in bounds but runs its cron within 1..500. */
     if (*v < 1) *v = 1;
     if (*v > 500) *v = 500;
+    return 0;
+}
+
+/* upstream: one or more host:port seeds, kept as one space-separated string. */
+static int canon_upstream(int argc, char **argv, buf *out, char *err, size_t errlen) {
+    for (int i = 0; i < argc; i++) {
+        const char *colon = strrchr(argv[i], ':');
+        long long port;
+        if (!colon || colon == argv[i] || !util_parse_ll(colon + 1, strlen(colon + 1), &port) || port < 1 ||
+            port > 65535 || strchr(argv[i], ' ')) {
+            snprintf(err, errlen, "Invalid upstream address '%s' (expected host:port)", argv[i]);
+            return -1;
+        }
+        if (i) buf_append(out, " ", 1);
+        buf_append_str(out, argv[i]);
+    }
     return 0;
 }
 

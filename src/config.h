@@ -25,6 +25,7 @@ enum { CONFIG_SUPERVISED_UPSTART, CONFIG_SUPERVISED_SYSTEMD, CONFIG_SUPERVISED_A
 enum { CONFIG_ACL_ALLCHANNELS, CONFIG_ACL_RESETCHANNELS };
 enum { CONFIG_PROTECTED_NO, CONFIG_PROTECTED_YES, CONFIG_PROTECTED_LOCAL };
 enum { CONFIG_TLS_AUTH_NO, CONFIG_TLS_AUTH_YES, CONFIG_TLS_AUTH_OPTIONAL };
+enum { CONFIG_UPSTREAM_CLUSTER_NO, CONFIG_UPSTREAM_CLUSTER_YES, CONFIG_UPSTREAM_CLUSTER_AUTO };
 
 typedef struct config_obuf_limit {
     unsigned long long hard_bytes; /* close at once at this many pending bytes; 0 = none */
@@ -91,6 +92,23 @@ typedef struct config {
     bool tls_session_caching;
     long long tls_session_cache_size;    /* sessions kept */
     long long tls_session_cache_timeout; /* seconds */
+    bool reuseport;                 /* SO_REUSEPORT on the TCP listeners */
+    /* Relay mode (strings owned; "" = not set) */
+    char *upstream;                 /* seeds "host:port host:port ..."; "" = standalone node */
+    int upstream_cluster;           /* CONFIG_UPSTREAM_CLUSTER_* */
+    char *upstream_user;            /* AUTH user on every upstream link; "" = default */
+    char *upstream_password;        /* AUTH password; "" = no AUTH */
+    bool upstream_tls;              /* TLS on the upstream links */
+    char *upstream_tls_ca_cert_file;
+    char *upstream_tls_cert_file;   /* client certificate, if the upstream asks */
+    char *upstream_tls_key_file;
+    char *upstream_tls_sni;         /* server name sent and verified; "" = the host */
+    long long upstream_connect_timeout; /* ms */
+    long long upstream_ping_period; /* ms between PINGs on each link */
+    long long upstream_ping_timeout;/* ms without a reply before a link is dropped */
+    long long upstream_hold_ms;     /* how long a PUBLISH waits for a link */
+    long long upstream_hold_bytes;  /* bytes of PUBLISHes held at most */
+    long long upstream_refresh_period; /* ms between cluster topology refreshes */
 } config;
 
 extern config cfg;

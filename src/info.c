@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "upstream.h"
 #include "version.h"
 
 #define SAMPLES 16
@@ -133,8 +134,11 @@ static void section_clients(buf *o) {
     buf_printf(o, "maxclients:%u\r\n", cfg.maxclients);
     buf_printf(o, "client_recent_max_input_buffer:%lld\r\n", st.client_recent_max_input_buffer);
     buf_printf(o, "client_recent_max_output_buffer:%lld\r\n", st.client_recent_max_output_buffer);
-    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n");
+    /* Redis 7.4's fields in its order: exporters read pubsub_clients. */
+    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\n");
     buf_printf(o, "pubsub_clients:%lld\r\n", st.pubsub_clients);
+    buf_printf(o, "watching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\n");
+    buf_printf(o, "total_blocking_keys:0\r\ntotal_blocking_keys_on_nokey:0\r\n");
 }
 
 static void section_memory(buf *o) {
@@ -276,22 +280,24 @@ typedef struct section {
     const char *title;              /* for empty sections */
     void (*fn)(buf *o);
     bool in_default;
+    bool (*present)(void);          /* NULL: always; else only when named, or when true */
 } section;
 
 static const section sections[] = {
-    {"server", NULL, section_server, true},
-    {"clients", NULL, section_clients, true},
-    {"memory", NULL, section_memory, true},
-    {"persistence", NULL, section_persistence, true},
-    {"stats", NULL, section_stats, true},
-    {"replication", NULL, section_replication, true},
-    {"cpu", NULL, section_cpu, true},
-    {"modules", "Modules", NULL, true},
-    {"errorstats", NULL, section_errorstats, true},
-    {"cluster", NULL, section_cluster, true},
-    {"keyspace", "Keyspace", NULL, true},
-    {"commandstats", NULL, section_commandstats, false},
-    {"latencystats", "Latencystats", NULL, false},
+    {"server", NULL, section_server, true, NULL},
+    {"clients", NULL, section_clients, true, NULL},
+    {"memory", NULL, section_memory, true, NULL},
+    {"persistence", NULL, section_persistence, true, NULL},
+    {"stats", NULL, section_stats, true, NULL},
+    {"replication", NULL, section_replication, true, NULL},
+    {"cpu", NULL, section_cpu, true, NULL},
+    {"modules", "Modules", NULL, true, NULL},
+    {"errorstats", NULL, section_errorstats, true, NULL},
+    {"cluster", NULL, section_cluster, true, NULL},
+    {"upstream", NULL, upstream_info, true, upstream_is_relay},
+    {"keyspace", "Keyspace", NULL, true, NULL},
+    {"commandstats", NULL, section_commandstats, false, NULL},
+    {"latencystats", "Latencystats", NULL, false, NULL},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -299,7 +305,8 @@ void info_generate(buf *out, int nsec, const slice *names) {
     bool want[NSECTIONS] = {false};
     bool any = false;
     if (nsec == 0) {
-        for (size_t i = 0; i < NSECTIONS; i++) want[i] = sections[i].in_default;
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default && (!sections[i].present || sections[i].present());
     }
     for (int j = 0; j < nsec; j++) {
         const slice *n = &names[j];
@@ -308,8 +315,9 @@ void info_generate(buf *out, int nsec, const slice *names) {
         bool def = util_eq_nocase(n->ptr, n->len, "default");
         for (size_t i = 0; i < NSECTIONS; i++) {
             bool m = util_eq_nocase(n->ptr, n->len, sections[i].name);
-            if (every || m || (def && sections[i].in_default) ||
-                (all && strcmp(sections[i].name, "modules") != 0))
+            bool shown = !sections[i].present || sections[i].present();
+            if (m || (shown && (every || (def && sections[i].in_default) ||
+                                (all && strcmp(sections[i].name, "modules") != 0))))
                 want[i] = true;
         }
     }
@@ -328,8 +336,11 @@ void info_generate(buf *out, int nsec, const slice *names) {
 
 static void client_flags(const client *c, char *dst) {
     char *p = dst;
+    if (c->flags & CLIENT_MONITOR) *p++ = 'O';
     if (c->subs) *p++ = 'P';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
+    if (c->flags & CLIENT_HELD) *p++ = 'b';
+    p = cmd_tracking_flags(c, p);
     if (c->state == CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->state == CLIENT_CLOSE_ASAP) *p++ = 'A';
     if (c->flags & CLIENT_UNIX_SOCKET) *p++ = 'U';
@@ -341,6 +352,8 @@ static void client_flags(const client *c, char *dst) {
 
 #define INFO_REPLY_CHUNK 16384   /* Redis's reply buffer and block size */
 
+/* Redis 7.2's fields in its order, plus 7.4's watch= (keys WATCHed: there
+ * are none to watch here) after multi=, which client libraries parse. */
 void info_client_line(const client *c, buf *o) {
     char flags[16];
     client_flags(c, flags);
@@ -362,14 +375,14 @@ void info_client_line(const client *c, buf *o) {
     size_t omem = c->out.bytes + spill;
     size_t rbs = client_reply_buf_size(c) < INFO_REPLY_CHUNK ? client_reply_buf_size(c) : INFO_REPLY_CHUNK;
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                  "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+                  "sub=%zu psub=%zu ssub=%zu multi=%d watch=0 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                   "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s "
-                  "cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+                  "cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
                (unsigned long long)c->id, c->addr, laddr, c->fd, c->name ? c->name : "",
                (now - c->ctime_ms) / 1000, (now - c->last_active_ms) / 1000, flags, c->db,
                pubsub_sub_channels(c->subs, PUBSUB_CHANNEL), pubsub_sub_patterns(c->subs),
                pubsub_sub_channels(c->subs, PUBSUB_SHARD),
                (c->flags & CLIENT_MULTI) ? c->multi_count : -1, c->qbuf.len, c->qbuf.cap - c->qbuf.len,
                argv_mem, rbs, rbs, obl, oll, omem, client_memory(c), events, c->last_cmd, c->user ? c->user : "default",
-               c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+               cmd_tracking_redir(c), c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,7 +53,7 @@ int net_set_keepalive(char *err, int fd, int interval_s) {
     return 0;
 }
 
-int net_tcp_listen(char *err, const char *addr, int port, int backlog) {
+int net_tcp_listen(char *err, const char *addr, int port, int backlog, bool reuseport) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     socklen_t sslen;
@@ -82,6 +83,8 @@ int net_tcp_listen(char *err, const char *addr, int port, int backlog) {
     if (fd == -1) return fail(err, -1, "socket");
     int yes = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof(yes)) == -1)
+        return fail(err, fd, "setsockopt(SO_REUSEPORT)");
     if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &yes, sizeof(yes));
     if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) return fail(err, fd, "bind");
     if (listen(fd, backlog) == -1) return fail(err, fd, "listen");
@@ -164,4 +167,48 @@ bool net_is_local_peer(int fd) {
         return IN6_IS_ADDR_LOOPBACK(&sa->sin6_addr);
     }
     return false;
+}
+
+int net_tcp_connect(char *err, const char *host, int port) {
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    /* Literal addresses first: no resolver round trip for the common case. */
+    hints.ai_flags = AI_NUMERICHOST;
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        hints.ai_flags = 0;
+        rc = getaddrinfo(host, portstr, &hints, &res);
+    }
+    if (rc != 0) {
+        if (err) snprintf(err, NET_ERR_LEN, "getaddrinfo(%s): %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1) continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd == -1) return fail(err, -1, "connect");
+    return fd;
+}
+
+int net_connect_result(int fd) {
+    int e = 0;
+    socklen_t len = sizeof(e);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1) return errno;
+    if (e) return e;
+    /* No error may also mean not finished yet (an event meant for an
+     * earlier socket on the same fd number): a connected socket has a peer. */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) return errno == ENOTCONN ? EINPROGRESS : errno;
+    return 0;
 }

@@ -10,9 +10,17 @@
 #define NET_ERR_LEN 256
 #define NET_ADDR_LEN 64      /* enough for "[ipv6]:port" */
 
-/* Listens on addr:port (IPv4 or IPv6 literal, or "*" / "::*"). Returns the
- * non-blocking listening fd, or -1 with err set. */
-int net_tcp_listen(char *err, const char *addr, int port, int backlog);
+/* Listens on addr:port (IPv4 or IPv6 literal, or "*" / "::*"), with
+ * SO_REUSEPORT when reuseport (several processes share the port). Returns
+ * the non-blocking listening fd, or -1 with err set. */
+int net_tcp_listen(char *err, const char *addr, int port, int backlog, bool reuseport);
+/* Starts a non-blocking connect to host:port (a literal address, or a name
+ * resolved on the spot). Returns the fd, connected or in progress (wait for
+ * it to become writable, then ask net_connect_result()), or -1 with err set. */
+int net_tcp_connect(char *err, const char *host, int port);
+/* The outcome of a non-blocking connect: 0 when connected, EINPROGRESS
+ * while it is not done, or the errno value of the failure. */
+int net_connect_result(int fd);
 /* Listens on a unix socket path with permissions perm (0: umask default). */
 int net_unix_listen(char *err, const char *path, unsigned perm, int backlog);
 /* Accepts one connection: returns the fd (non-blocking, close-on-exec),

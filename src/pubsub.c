@@ -123,6 +123,8 @@ struct pubsub {
     pindex by_prefix;           /* every pattern not in by_suffix */
     pindex by_suffix;           /* star-only patterns with a longer suffix than prefix */
     pubsub_sub *subs;           /* owned: every subscriber, linked */
+    pubsub_topic_fn *topic_hook; /* told of each topic created and removed (relay mode) */
+    void *topic_hook_ctx;
 };
 
 /* Kept in the extra bytes of each pattern held entry: subscription order. */
@@ -393,11 +395,13 @@ static subs *topic_new(pubsub *ps, int ns, const char *name, size_t len) {
     copy[len] = '\0';
     if (ns == NS_PATTERN) index_add(ps, (pattern *)t);
     dict_add(ps->topics[ns], copy, len, t);
+    if (ps->topic_hook) ps->topic_hook(ps->topic_hook_ctx, ns, copy, len, true);
     return t;
 }
 
 /* Removes a topic that has no subscribers left. */
 static void topic_del(pubsub *ps, int ns, subs *t, size_t len) {
+    if (ps->topic_hook) ps->topic_hook(ps->topic_hook_ctx, ns, topic_name(ns, t), len, false);
     if (ns == NS_PATTERN) index_del(ps, (pattern *)t);
     dict_del(ps->topics[ns], topic_name(ns, t), len);  /* frees t */
 }
@@ -657,6 +661,32 @@ long long pubsub_publish(pubsub *ps, pubsub_kind kind, const char *ch, size_t le
     n += index_publish(&ps->by_prefix, false, ch, len, deliver, ctx);
     n += index_publish(&ps->by_suffix, true, ch, len, deliver, ctx);
     return n;
+}
+
+long long pubsub_publish_exact(pubsub *ps, pubsub_kind kind, const char *ch, size_t len,
+                               pubsub_deliver_fn *deliver, void *ctx) {
+    const subs *t = dict_fetch(ps->topics[kind], ch, len);
+    return t ? subs_deliver(t, deliver, ctx, NULL, 0) : 0;
+}
+
+long long pubsub_publish_pattern(pubsub *ps, const char *pat, size_t plen, pubsub_deliver_fn *deliver,
+                                 void *ctx) {
+    const pattern *p = dict_fetch(ps->topics[NS_PATTERN], pat, plen);
+    return p ? subs_deliver(&p->s, deliver, ctx, p->name, p->len) : 0;
+}
+
+void pubsub_set_topic_hook(pubsub *ps, pubsub_topic_fn *fn, void *ctx) {
+    ps->topic_hook = fn;
+    ps->topic_hook_ctx = ctx;
+}
+
+bool pubsub_topic_exists(const pubsub *ps, int what, const char *name, size_t len) {
+    return dict_find(ps->topics[what], name, len) != NULL;
+}
+
+void pubsub_topics_foreach(const pubsub *ps, int what, pubsub_name_fn *cb, void *ctx) {
+    name_visit v = {cb, ctx};
+    dict_foreach(ps->topics[what], visit_key, &v);
 }
 
 size_t pubsub_channel_count(const pubsub *ps, pubsub_kind kind) {

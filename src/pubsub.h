@@ -4,6 +4,7 @@
 #ifndef PUBSUB_H
 #define PUBSUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct pubsub pubsub;           /* the registry (opaque) */
@@ -86,6 +87,34 @@ void pubsub_sub_foreach(const pubsub_sub *s, int what, pubsub_name_fn *cb, void 
  * looked at. */
 long long pubsub_publish(pubsub *ps, pubsub_kind kind, const char *ch, size_t len,
                          pubsub_deliver_fn *deliver, void *ctx);
+
+/* As pubsub_publish() for the channel's own subscribers only: no pattern is
+ * looked at. A relay fans out an upstream "message" this way, since the
+ * upstream sends a "pmessage" of its own for each matching pattern. */
+long long pubsub_publish_exact(pubsub *ps, pubsub_kind kind, const char *ch, size_t len,
+                               pubsub_deliver_fn *deliver, void *ctx);
+/* Delivers to the subscribers of exactly the pattern pat (an upstream
+ * "pmessage"), with the registry's stable copy of pat as the pattern
+ * argument. Returns the deliveries; 0 if nobody holds pat. */
+long long pubsub_publish_pattern(pubsub *ps, const char *pat, size_t plen, pubsub_deliver_fn *deliver,
+                                 void *ctx);
+
+/* ---- Topics as a whole (relay mode) ---------------------------------------
+ * A topic is a channel, shard channel or pattern (what: PUBSUB_CHANNEL,
+ * PUBSUB_SHARD or PUBSUB_PATTERNS) that at least one subscriber holds. */
+
+/* Called with added=true right after a topic gets its first subscriber, and
+ * with added=false right before it loses its last (by any path: unsubscribe,
+ * unsubscribe-all, release). name is borrowed for the call; fn must not
+ * modify the registry. */
+typedef void pubsub_topic_fn(void *ctx, int what, const char *name, size_t len, bool added);
+/* Installs the topic hook (one; NULL removes it). */
+void pubsub_set_topic_hook(pubsub *ps, pubsub_topic_fn *fn, void *ctx);
+/* True if some subscriber holds the topic. */
+bool pubsub_topic_exists(const pubsub *ps, int what, const char *name, size_t len);
+/* Calls cb for every topic of what, in no particular order; cb must not
+ * modify the registry. */
+void pubsub_topics_foreach(const pubsub *ps, int what, pubsub_name_fn *cb, void *ctx);
 
 /* ---- Introspection (PUBSUB, INFO) ---------------------------------------- */
 

@@ -33,6 +33,7 @@
 #include "net.h"
 #include "pubsub.h"
 #include "tls.h"
+#include "upstream.h"
 #include "version.h"
 
 server_state server;
@@ -70,7 +71,7 @@ static int open_tcp_listeners(int port, const char *kind, int *fds, int *count) 
         bool optional = addr[0] == '-';
         if (optional) addr++;
         char err[NET_ERR_LEN];
-        int fd = net_tcp_listen(err, addr, port, cfg.tcp_backlog);
+        int fd = net_tcp_listen(err, addr, port, cfg.tcp_backlog, cfg.reuseport);
         if (fd == -1) {
             if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT ||
                              errno == EINVAL)) {
@@ -302,6 +303,7 @@ static long long cron(ev_loop *loop, long long id, void *data) {
 
 static void before_sleep(ev_loop *loop) {
     client_before_sleep();
+    upstream_before_sleep();
     if (server.shutdown_signal) {
         log_warning("Received %s scheduling shutdown...", server.shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         ev_stop(loop);
@@ -354,9 +356,16 @@ static void write_pidfile(void) {
     server.pidfile_written = true;
 }
 
+/* What the command modules keep about a client goes with it. */
+static void on_client_free(client *c) {
+    cmd_monitor_stop(c);
+    cmd_tracking_off(c);
+}
+
 static void shutdown_and_free(void) {
     notify_systemd("STOPPING=1\n");
     close_listeners();
+    upstream_shutdown();
     client_free_all();
     tls_free();
     mem_free(server.tcp_bind_open);
@@ -368,6 +377,7 @@ static void shutdown_and_free(void) {
     log_warning("redis-pubsub is now ready to exit, bye bye...");
     pubsub_free(server.ps);
     cmd_acl_free();
+    cmd_monitor_free();
     commands_free();
     ev_loop_free(server.loop);
     mem_free(server.executable);
@@ -466,11 +476,13 @@ int main(int argc, char **argv) {
     commands_init();
     if (cmd_acl_init() == -1) return 1; /* ACL users; logged why */
     cmd_env.ps = server.ps;
+    cmd_env.loop = server.loop;
     cmd_env.start_ms = util_time_ms();
     cmd_env.start_mono_us = util_monotonic_us();
     cmd_env.executable = server.executable;
     cmd_env.request_shutdown = request_shutdown;
     client_module_init(server.loop, server.ps, commands_dispatch);
+    client_set_free_hook(on_client_free);
     config_set_apply_hook("port", apply_listen);
     config_set_apply_hook("bind", apply_listen);
     config_set_apply_hook("tls-port", apply_listen);
@@ -484,12 +496,17 @@ int main(int argc, char **argv) {
     config_set_apply_hook("maxclients", apply_maxclients);
 
     setup_signals();
-    log_notice("Running mode=standalone, port=%d.", cfg.port);
+    log_notice("Running mode=%s, port=%d.", cfg.upstream && cfg.upstream[0] ? "relay" : "standalone", cfg.port);
     if (cfg.tls_port && tls_configure() == -1) {
         log_warning("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
     if (open_listeners() == -1) return 1; /* logged why */
+    char uerr[512];
+    if (upstream_init(server.loop, server.ps, uerr, sizeof(uerr)) == -1) {
+        log_warning("Failed to start relay mode: %s", uerr);
+        return 1;
+    }
     write_pidfile();
     server.cron_timer = ev_add_timer(server.loop, 1000 / (cfg.hz > 0 ? cfg.hz : 10), cron, NULL);
     ev_set_before_sleep(server.loop, before_sleep);

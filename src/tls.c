@@ -46,6 +46,7 @@ struct tls_conn {
 };
 
 static SSL_CTX *ctx;          /* owned: context of new connections */
+static SSL_CTX *upstream_ctx; /* owned: context of upstream links (relay mode) */
 
 /* ------------------------------------------------------------------------
  * Errors
@@ -247,6 +248,68 @@ bool tls_is_configured(void) {
 void tls_free(void) {
     SSL_CTX_free(ctx);
     ctx = NULL;
+    SSL_CTX_free(upstream_ctx);
+    upstream_ctx = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * The upstream context (relay mode): a client context from the
+ * upstream-tls-* directives. The peer's chain is verified against the CA;
+ * its name only when upstream-tls-sni names it (loopback and cluster nodes
+ * are usually reached by address).
+ * ------------------------------------------------------------------------ */
+
+int tls_upstream_configure(char *err, size_t errlen) {
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    if (!c) {
+        ssl_error_text(err, errlen, "SSL_CTX_new failed");
+        return -1;
+    }
+    SSL_CTX_set_options(c, SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+    SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+    char e[256];
+    const char *ca = cfg.upstream_tls_ca_cert_file;
+    int ok = ca[0] ? SSL_CTX_load_verify_locations(c, ca, NULL) : SSL_CTX_set_default_verify_paths(c);
+    if (ok != 1) {
+        ssl_error_text(e, sizeof(e), "unknown error");
+        snprintf(err, errlen, "Failed to load upstream CA certificate(s) %s: %s", ca, e);
+        SSL_CTX_free(c);
+        return -1;
+    }
+    if (cfg.upstream_tls_cert_file[0]) {
+        const char *key = cfg.upstream_tls_key_file[0] ? cfg.upstream_tls_key_file : cfg.upstream_tls_cert_file;
+        if (SSL_CTX_use_certificate_chain_file(c, cfg.upstream_tls_cert_file) != 1 ||
+            SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
+            ssl_error_text(e, sizeof(e), "unknown error");
+            snprintf(err, errlen, "Failed to load upstream client certificate %s: %s", cfg.upstream_tls_cert_file, e);
+            SSL_CTX_free(c);
+            return -1;
+        }
+    }
+    ERR_clear_error();
+    SSL_CTX_free(upstream_ctx);
+    upstream_ctx = c;
+    return 0;
+}
+
+tls_conn *tls_conn_new_upstream(int fd, const char *sni) {
+    if (!upstream_ctx) return NULL;
+    SSL *ssl = SSL_new(upstream_ctx);
+    if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        ERR_clear_error();
+        return NULL;
+    }
+    SSL_set_connect_state(ssl);
+    if (sni && sni[0]) {
+        SSL_set_tlsext_host_name(ssl, sni);
+        SSL_set1_host(ssl, sni);
+    }
+    tls_conn *t = mem_calloc(sizeof(*t));
+    t->ssl = ssl;
+    return t;
 }
 
 /* ------------------------------------------------------------------------

@@ -39,6 +39,13 @@ enum { TLS_DONE = 0, TLS_FAILED = -1, TLS_WANT_READ = 1, TLS_WANT_WRITE = 2 };
  * checks as cfg.tls_auth_clients says. Returns an owned connection (the fd
  * stays the caller's to close), or NULL if there is no context. */
 tls_conn *tls_conn_new(int fd);
+/* Relay mode: builds the client context of upstream links from the
+ * upstream-tls-* directives (replacing the previous one). Returns 0, or -1
+ * with err filled. */
+int tls_upstream_configure(char *err, size_t errlen);
+/* A client-side connection to an upstream on connected socket fd, sending
+ * and verifying sni when it is set. NULL if there is no upstream context. */
+tls_conn *tls_conn_new_upstream(int fd, const char *sni);
 /* Sends close_notify if the handshake finished (best effort, never
  * blocks), then frees t. NULL is a no-op. Does not close the fd. */
 void tls_conn_free(tls_conn *t);

@@ -3,6 +3,6 @@
 #define VERSION_H
 
 #define REDIS_PUBSUB_VERSION "0.1.0"
-#define REDIS_COMPAT_VERSION "7.0.15"
+#define REDIS_COMPAT_VERSION "7.2.6"
 
 #endif

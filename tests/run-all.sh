@@ -39,6 +39,9 @@ run_suite tcl-redis ./runtest --server-bin "$redis_bin"
 run_suite tcl-asan sh -c 'make -s -C src SANITIZE=address >/dev/null && ./runtest --server-bin src/build/address/redis-pubsub-server'
 run_suite valgrind sh tests/valgrind.sh
 run_suite compat tests/compat/run.sh
+# Relay mode against real redis-server processes and a Redis Cluster
+# (tests/relay/README.md).
+run_suite relay sh tests/relay/run.sh
 # 20 s of the soak load (utils/soak.sh; `make soak` is the 10-minute run):
 # keeps the tool from rotting. --smoke relaxes the PING checks (other jobs on
 # the shared test machines keep the server off the CPU for 100+ ms at a time):

@@ -9,6 +9,8 @@ int test_failed;
 
 extern const test_case glob_tests[];
 extern const test_case resp_tests[];
+extern const test_case resp_reply_tests[];
+extern const test_case cluster_tests[];
 extern const test_case buf_tests[];
 extern const test_case pubsub_tests[];
 extern const test_case config_tests[];
@@ -22,6 +24,8 @@ static const struct {
     {"buf", buf_tests},
     {"glob", glob_tests},
     {"resp", resp_tests},
+    {"resp_reply", resp_reply_tests},
+    {"cluster", cluster_tests},
     {"dict", dict_tests},
     {"pubsub", pubsub_tests},
     {"config", config_tests},

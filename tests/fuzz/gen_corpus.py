@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gen_corpus.py -- writes the hand-made seed inputs of every fuzz target.
 
-Run from anywhere: `python3 tests/fuzz/gen_corpus.py`. Seeds go to
+Run from anywhere: `python3 tests/fuzz/gen_corpus.py [target...]`. Seeds go to
 tests/fuzz/corpus/<target>/seed-<name> (old seed-* files are removed first,
 other files are left alone; merge.sh always keeps the seeds), and the
 libFuzzer dictionaries to tests/fuzz/dict/<target>.dict. The input layouts are described at the top of
@@ -385,18 +385,76 @@ def gen_pubsub():
         write_seed("fuzz_pubsub", name + "-free-held", b"\x01" + b"".join(ops))
 
 
+# ------------------------------------------------------------------------
+# fuzz_reply: header (flags, max bulk, max elements, n, n chunk sizes) + stream
+# ------------------------------------------------------------------------
+
+def reply_header(chunks=(), max_bulk=None, max_elems=None):
+    flags = (1 if max_bulk is not None else 0) | (2 if max_elems is not None else 0)
+    return bytes([flags, max_bulk or 0, max_elems or 0, len(chunks)]) + bytes(chunks)
+
+
+def gen_reply():
+    streams = {
+        "status": b"+OK\r\n",
+        "error": b"-ERR unknown command 'x'\r\n",
+        "moved": b"-MOVED 3999 127.0.0.1:6381\r\n",
+        "int": b":1000\r\n:-9223372036854775808\r\n",
+        "bulk": b"$5\r\nhello\r\n$0\r\n\r\n$-1\r\n",
+        "array": b"*2\r\n$3\r\nfoo\r\n:1\r\n*0\r\n*-1\r\n",
+        "message": b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n",
+        "pmessage": b"*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$1\r\nx\r\n",
+        "push": b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n>3\r\n$8\r\nsmessage\r\n$1\r\nc\r\n$0\r\n\r\n",
+        "resp3-scalars": b"_\r\n,3.14\r\n,-inf\r\n,nan\r\n#t\r\n#f\r\n(12345678901234567890\r\n",
+        "blob-verbatim": b"!21\r\nSYNTAX invalid syntax\r\n=15\r\ntxt:Some string\r\n",
+        "map-set": b"%2\r\n+first\r\n:1\r\n+second\r\n~2\r\n+a\r\n#t\r\n",
+        "attributes": b"|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n*2\r\n:2\r\n|1\r\n+ttl\r\n:3600\r\n:3\r\n",
+        "nested": b"*3\r\n%1\r\n~1\r\n_\r\n>1\r\n,1.5\r\n*1\r\n(7\r\n#f\r\n",
+        "deep-64": b"*1\r\n" * 64 + b":7\r\n",
+        "deep-65": b"*1\r\n" * 65 + b":7\r\n",
+        "bad-type": b"+OK\r\n?\r\n",
+        "bad-crlf": b"$3\r\nfooxx",
+        "bad-len": b"$01\r\n",
+        "incomplete": b"*3\r\n$7\r\nmessage\r\n$2\r\nc",
+    }
+    for name, stream in streams.items():
+        write_seed("fuzz_reply", name, reply_header() + stream)
+        write_seed("fuzz_reply", name + "-chunks", reply_header((2, 0, 6)) + stream)
+    write_seed("fuzz_reply", "limit-bulk-ok", reply_header((3,), max_bulk=8) + b"$8\r\n12345678\r\n+12345678\r\n")
+    write_seed("fuzz_reply", "limit-bulk-over", reply_header((3,), max_bulk=8) + b"$9\r\n123456789\r\n")
+    write_seed("fuzz_reply", "limit-line-over", reply_header((3,), max_bulk=8) + b"-123456789\r\n")
+    write_seed("fuzz_reply", "limit-elems", reply_header((1,), max_elems=4) + b"%2\r\n:1\r\n:2\r\n:3\r\n:4\r\n*5\r\n")
+    fixtures = os.path.join(ROOT, "tests", "c", "fixtures")
+    for name in sorted(os.listdir(fixtures)):
+        if name.startswith("cluster_") and name.endswith(".resp"):
+            with open(os.path.join(fixtures, name), "rb") as f:
+                write_seed("fuzz_reply", name[:-5], reply_header((40, 255)) + f.read())
+    write_dict("fuzz_reply", [b"\r\n", b"+OK\r\n", b"-ERR", b":1\r\n", b"$-1\r\n", b"*-1\r\n", b"_\r\n",
+                              b"#t\r\n", b",1.5\r\n", b",inf\r\n", b"(1\r\n", b"$1\r\n", b"*1\r\n",
+                              b"%1\r\n", b"~1\r\n", b">3\r\n", b"|1\r\n", b"!1\r\n", b"=5\r\ntxt:",
+                              b"$7\r\nmessage\r\n", b"$8\r\npmessage\r\n", b"$8\r\nsmessage\r\n",
+                              b"-MOVED ", b"*0\r\n", b"9223372036854775807", b"536870912",
+                              b"$5\r\nslots\r\n", b"$5\r\nnodes\r\n", b"$4\r\nport\r\n", b"$8\r\ntls-port\r\n",
+                              b"$2\r\nip\r\n", b"$8\r\nendpoint\r\n", b"$4\r\nrole\r\n", b"$6\r\nmaster\r\n",
+                              b"$6\r\nhealth\r\n", b"$4\r\nfail\r\n", b"$7\r\nloading\r\n", b":16383\r\n"])
+
+
+GENERATORS = {"fuzz_resp": gen_resp, "fuzz_glob": gen_glob, "fuzz_config": gen_config,
+              "fuzz_pubsub": gen_pubsub, "fuzz_reply": gen_reply}
+
+
 def main():
-    for t in ("fuzz_resp", "fuzz_glob", "fuzz_config", "fuzz_pubsub"):
+    # Targets named on the command line, or all of them.
+    targets = sys.argv[1:] or list(GENERATORS)
+    for t in targets:
         d = os.path.join(HERE, "corpus", t)
         if os.path.isdir(d):
             for name in os.listdir(d):
                 if name.startswith("seed-"):
                     os.remove(os.path.join(d, name))
-    gen_resp()
-    gen_glob()
-    gen_config()
-    gen_pubsub()
-    for t in ("fuzz_resp", "fuzz_glob", "fuzz_config", "fuzz_pubsub"):
+    for t in targets:
+        GENERATORS[t]()
+    for t in targets:
         d = os.path.join(HERE, "corpus", t)
         print("%s: %d files" % (t, len(os.listdir(d))))
 

@@ -2,6 +2,8 @@
 #
 #   test NAME BODY ?TAGS?     run BODY as one test; prints [ok]/[err]/[skip]
 #   tags TAGS BODY            every test inside BODY also carries TAGS
+#                             (`ours`: our own behaviour; `redis72`: Redis 7.2
+#                             behaviour: both skipped against redis-server)
 #   fail MESSAGE              fail the current test
 #   assert EXPR ?DETAIL?
 #   assert_equal VALUE EXPECTED ?DETAIL?
@@ -48,10 +50,11 @@ proc skip_reason {name tags} {
     if {$::server_is_ours eq "0" && "ours" in $tags} {
         return "server under test is not ours"
     }
-    # Redis 7.2 behaviour that Debian's 7.0 lacks: each such test says why
-    # 7.0 answers otherwise. Only our server is known to implement it.
+    # redis72: Redis 7.2 behaviour that Debian's redis-server 7.0 (the only
+    # other server the suite runs against) answers otherwise; each such
+    # test says why. Ours serves 7.2's semantics.
     if {$::server_is_ours eq "0" && "redis72" in $tags} {
-        return "Redis 7.2 behaviour; the server under test is not ours (Debian ships 7.0)"
+        return "Redis 7.2 behaviour; the server under test is not ours (Redis 7.0)"
     }
     foreach t $::opt(tags_exclude) {
         if {$t in $tags} {return "tag $t excluded"}

@@ -87,13 +87,28 @@ start_server {tags {auth external:skip} overrides {requirepass foobar}} {
         raw_expect $fd "+OK\r\n+PONG\r\n"
     }
 
-    test "HELLO without AUTH before authenticating is refused" {
+    # Redis 7.2 says "HELLO <proto> AUTH" where 7.0 says "HELLO AUTH".
+    test "HELLO without AUTH before authenticating is refused (Redis 7.2's text)" {
         set c [redis_client]
-        set text "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+        set text "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
         assert_error $text {$c hello}
         assert_error $text {$c hello 3}
         assert_error $text {$c hello 2 setname x}
         assert_error $::noauth {$c ping}
+    } {redis72}
+
+    test "HELLO options act in order: AUTH before a bad option still authenticates" {
+        set c [redis_client]
+        assert_error "ERR Syntax error in HELLO option 'foo'" {$c hello 3 auth default foobar foo}
+        assert_equal PONG [$c ping]
+        # The protocol did not change: the command failed.
+        assert_match "*resp=2*" [$c client info]
+        set c2 [redis_client]
+        assert_error "WRONGPASS*" {$c2 hello 3 auth default wrong setname}
+        assert_error "ERR Syntax error in HELLO option 'foo'" {$c2 hello 3 foo auth default foobar}
+        assert_error $::noauth {$c2 ping}
+        assert_error "ERR Syntax error in HELLO option 'foo'" {$c2 hello 3 auth default foobar setname n1 foo}
+        assert_equal n1 [$c2 client getname]
     }
 
     test "AUTH with a wrong password: WRONGPASS, the connection stays open" {

@@ -3,8 +3,10 @@
 # selection (default, all, everything, several, unknown), and CONFIG
 # RESETSTAT.
 #
-# Field names and section names are Redis 7.0's. Values that are the
-# server's own (version, allocator, memory figures) are checked for shape.
+# Field names and section names are Redis 7.0's, plus the 7.2 and 7.4
+# fields clients and exporters read (tests tagged redis72, skipped against
+# Debian's 7.0). Values that are the server's own (allocator, memory
+# figures) are checked for shape.
 
 start_server {tags {info}} {
 
@@ -125,9 +127,103 @@ start_server {tags {info}} {
         assert_match {[0-9]*.[0-9]*.[0-9]*} $v
     } {ours}
 
+    # Debian's redis-server says 7.0.15; we serve Redis 7.2's semantics.
+    test "INFO server and HELLO say redis_version 7.2.x" {
+        assert_match {7.2.[0-9]*} [info_field [r info server] redis_version]
+        set c [redis_client]
+        assert_match {7.2.[0-9]*} [dict get [$c hello 2] version]
+        assert_equal [info_field [r info server] redis_version] [dict get [$c hello 2] version]
+    } {redis72}
+
     # -----------------------------------------------------------------
     # Clients and stats
     # -----------------------------------------------------------------
+
+    # Redis 7.4's Clients section (7.0 has neither pubsub_clients nor the
+    # watch and blocking-key counters).
+    test "INFO clients has Redis 7.4's fields in its order" {
+        set want [list {*}{connected_clients cluster_connections maxclients
+                  client_recent_max_input_buffer client_recent_max_output_buffer
+                  blocked_clients tracking_clients pubsub_clients watching_clients
+                  clients_in_timeout_table total_watched_keys total_blocking_keys
+                  total_blocking_keys_on_nokey}]
+        set keys {}
+        foreach line [split [r info clients] "\n"] {
+            set line [string trimright $line "\r"]
+            if {[regexp {^([a-z_]+):} $line -> k]} {lappend keys $k}
+        }
+        assert_equal $want $keys
+    } {redis72}
+
+    test "INFO clients pubsub_clients counts clients with a subscription of any kind" {
+        wait_for_condition 100 20 {
+            [stat pubsub_clients clients] == 0
+        } else {
+            fail "subscribers of earlier tests still connected"
+        }
+        set a [pubsub_client]
+        subscribe $a {n5.chan}
+        set b [pubsub_client 3]
+        psubscribe $b {n5.*}
+        set s [pubsub_client]
+        ssubscribe $s {n5.shard}
+        assert_equal 3 [stat pubsub_clients clients]
+        unsubscribe $a {n5.chan}
+        assert_equal 2 [stat pubsub_clients clients]
+        $b close
+        wait_for_condition 100 20 {
+            [stat pubsub_clients clients] == 1
+        } else {
+            fail "pubsub_clients is [stat pubsub_clients clients], expected 1"
+        }
+    } {redis72}
+
+    # Both counters are Redis 7.4's (INFO stats); 7.0 has neither.
+    test "INFO stats client_output_buffer_limit_disconnections counts every class" {
+        set old [lindex [r config get client-output-buffer-limit] 1]
+        set base [stat client_output_buffer_limit_disconnections]
+        assert_equal 0 [stat client_query_buffer_limit_disconnections]
+        try {
+            r config set client-output-buffer-limit "normal 64kb 0 0 pubsub 64kb 0 0"
+            # A normal client that pipelines big replies and never reads:
+            # 400 x 64 KiB, far more than the socket buffers hold (Tcl
+            # writes in the background; the write fails once we close it).
+            set fd [raw_connect]
+            set cmd [::redis::encode [list ECHO [string repeat e 65536]]]
+            catch {raw_send $fd [string repeat $cmd 400]}
+            wait_for_condition 200 50 {
+                [stat client_output_buffer_limit_disconnections] == $base + 1
+            } else {
+                fail "normal client not counted: [stat client_output_buffer_limit_disconnections]"
+            }
+            # A subscriber that never reads.
+            set sub [pubsub_client]
+            subscribe $sub {n6.chan}
+            set big [string repeat m 65536]
+            for {set i 0} {$i < 400 && [r publish n6.chan $big] == 1} {incr i} {}
+            wait_for_condition 200 50 {
+                [stat client_output_buffer_limit_disconnections] == $base + 2
+            } else {
+                fail "subscriber not counted: [stat client_output_buffer_limit_disconnections]"
+            }
+        } finally {
+            r config set client-output-buffer-limit $old
+        }
+    } {redis72}
+
+    # CLIENT MAINT_NOTIFICATIONS is sent on connect by clients that then
+    # fall back on Redis OSS's answer: the unknown-subcommand error.
+    test "CLIENT MAINT_NOTIFICATIONS gets Redis's unknown-subcommand error" {
+        assert_error "ERR unknown subcommand 'maint_notifications'. Try CLIENT HELP." {
+            r client maint_notifications on
+        }
+        assert_error "ERR unknown subcommand 'MAINT_NOTIFICATIONS'. Try CLIENT HELP." {
+            r client MAINT_NOTIFICATIONS on moving-endpoint-type internal-ip
+        }
+        set fd [raw_connect]
+        raw_send $fd "CLIENT MAINT_NOTIFICATIONS on\r\nPING\r\n"
+        raw_expect $fd "-ERR unknown subcommand 'MAINT_NOTIFICATIONS'. Try CLIENT HELP.\r\n+PONG\r\n"
+    }
 
     test "INFO clients connected_clients follows connections" {
         wait_for_condition 100 20 {

@@ -4,8 +4,8 @@
 # itself and its connections.
 #
 # Replies were read from redis-server 7.0 first. CLIENT LIST lines are
-# checked by field names and order; our server may append fields after
-# Redis 7.0's last one (resp=), as Redis 7.2 does with lib-name/lib-ver.
+# checked by field names and order: Redis 7.0's fields in order for every
+# server, exactly Redis 7.2's plus 7.4's watch= for ours (tagged redis72).
 
 start_server {tags {introspection}} {
 
@@ -42,6 +42,15 @@ start_server {tags {introspection}} {
             if {[regexp {^id=([0-9]+) } $line -> id]} {lappend ids $id}
         }
         return [lsort -integer $ids]
+    }
+
+    # The ids in a CLIENT LIST reply, in the reply's order.
+    proc client_ids_in_order {text} {
+        set ids {}
+        foreach line [split [string trim $text] "\n"] {
+            if {[regexp {^id=([0-9]+) } $line -> id]} {lappend ids $id}
+        }
+        return $ids
     }
 
     # The id of a deferring client (before it subscribes).
@@ -128,11 +137,65 @@ start_server {tags {introspection}} {
     # CLIENT LIST and CLIENT INFO
     # -----------------------------------------------------------------
 
+    # Is WANT a subsequence (same relative order) of HAVE?
+    proc in_order {want have} {
+        set i 0
+        foreach h $have {
+            if {$i < [llength $want] && $h eq [lindex $want $i]} {incr i}
+        }
+        return [expr {$i == [llength $want]}]
+    }
+
     test "CLIENT LIST fields are Redis's, in Redis's order" {
         set line [lindex [split [string trim [r client list]] "\n"] 0]
         set keys [dict keys [client_fields $line]]
-        set n [llength $::client_list_fields]
-        assert_equal $::client_list_fields [lrange $keys 0 [expr {$n - 1}]]
+        assert [in_order $::client_list_fields $keys] "fields: $keys"
+    }
+
+    # 7.0 lacks lib-name and lib-ver (7.2) and watch (7.4, which clients
+    # that parse CLIENT LIST now expect).
+    test "CLIENT LIST fields are exactly Redis 7.2's, with 7.4's watch= after multi=" {
+        set want [list {*}{
+            id addr laddr fd name age idle flags db sub psub ssub multi watch qbuf
+            qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events cmd
+            user redir resp lib-name lib-ver
+        }]
+        foreach line [split [string trim [r client list]] "\n"] {
+            assert_equal $want [dict keys [client_fields $line]]
+        }
+        set e [client_fields [r client info]]
+        assert_equal $want [dict keys $e]
+        assert_equal 0 [dict get $e watch]
+        set c [redis_client]
+        $c multi
+        $c ping
+        set e [client_fields [r client list id [r client id]]]
+        assert_equal $want [dict keys $e]
+        $c discard
+    } {redis72}
+
+    test "CLIENT LIST runs from the oldest connection to the newest" {
+        wait_alone
+        set c1 [redis_client]
+        set id1 [$c1 client id]
+        set c2 [redis_client]
+        set id2 [$c2 client id]
+        set c3 [redis_client]
+        set id3 [$c3 client id]
+        set ids {}
+        foreach line [split [string trim [r client list]] "\n"] {
+            regexp {^id=([0-9]+) } $line -> id
+            lappend ids $id
+        }
+        assert_equal [list [r client id] $id1 $id2 $id3] $ids
+        # An older client leaving keeps the others in order.
+        $c2 close
+        wait_for_condition 100 20 {[client_gone $id2]} else {fail "client $id2 still listed"}
+        set c4 [redis_client]
+        set id4 [$c4 client id]
+        assert_equal [list [r client id] $id1 $id3 $id4] [client_ids_in_order [r client list]]
+        # With ID, in the order given, repeats included.
+        assert_equal [list $id4 $id1 $id4] [client_ids_in_order [r client list id $id4 $id1 99999 $id4]]
     }
 
     test "CLIENT LIST: one line per client, each ending with a newline" {
@@ -273,8 +336,7 @@ start_server {tags {introspection}} {
         assert_equal "\n" [string index $info end]
         assert_equal 1 [llength [split [string trimright $info "\n"] "\n"]]
         set e [client_fields $info]
-        set n [llength $::client_list_fields]
-        assert_equal $::client_list_fields [lrange [dict keys $e] 0 [expr {$n - 1}]]
+        assert [in_order $::client_list_fields [dict keys $e]] "fields: [dict keys $e]"
         assert_equal $id [dict get $e id]
         assert_equal i8.me [dict get $e name]
         assert_equal client|info [dict get $e cmd]
@@ -410,6 +472,13 @@ start_server {tags {introspection}} {
         assert_error "ERR syntax error" {r client kill foo bar}
         assert_error "ERR syntax error" {r client kill skipme maybe}
         assert_error "ERR syntax error" {r client kill id 1 type}
+        # MAXAGE is Redis 7.4's: 7.0 and 7.2 know no such filter.
+        assert_error "ERR syntax error" {r client kill maxage abc}
+        assert_error "ERR syntax error" {r client kill maxage 99999}
+        assert_error "ERR Unknown client type 'foo'" {r client kill type foo}
+        assert_error "ERR No such user 'i.nosuch'" {r client kill user i.nosuch}
+        assert_error "ERR No such client" {r client kill 203.0.113.1:1}
+        assert_error "ERR syntax error" {r client kill id 1 skipme no extra}
     }
 
     test "A subscriber killed while messages are queued for it is cleaned up" {
@@ -463,6 +532,16 @@ start_server {tags {introspection}} {
         assert_equal OK [r client reply on]
     }
 
+    # Redis 7.0 keeps NO-EVICT across RESET; 7.2 clears it (and NO-TOUCH).
+    test "RESET clears NO-EVICT and NO-TOUCH" {
+        set c [redis_client]
+        assert_equal OK [$c client no-evict on]
+        assert_equal OK [$c client no-touch on]
+        assert_match "*flags=eT *" [$c client info]
+        assert_equal RESET [$c reset]
+        assert_match "*flags=N *" [$c client info]
+    } {redis72}
+
     test "CLIENT NO-EVICT on and off" {
         set c [redis_client]
         assert_equal OK [$c client no-evict on]
@@ -480,8 +559,7 @@ start_server {tags {introspection}} {
         set e [client_fields [$c client info]]
         assert_equal i16-lib [dict get $e lib-name]
         assert_equal 1.2.3 [dict get $e lib-ver]
-        set n [llength $::client_list_fields]
-        assert_equal {lib-name lib-ver} [lrange [dict keys $e] $n end]
+        assert_equal {resp lib-name lib-ver} [lrange [dict keys $e] end-2 end]
         assert_error "ERR *" {$c client setinfo lib-name "a b"}
         assert_error "ERR *" {$c client setinfo nosuch x}
     } {ours}
