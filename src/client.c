@@ -107,6 +107,7 @@ static void tls_accept_step(client *c);
 static void on_writable(ev_loop *loop, int fd, void *data, int mask);
 static void process_input(client *c);
 static void client_free(client *c);
+static void release_deferred(client *c);
 static size_t pending_bytes(const client *c);
 
 void client_module_init(ev_loop *loop, pubsub *ps, client_dispatch_fn *dispatch) {
@@ -463,6 +464,8 @@ static void client_free(client *c) {
     buf_free(&c->qbuf);
     resp_parser_free(&c->parser);
     free_multi(c);
+    release_deferred(c);
+    mem_free(c->deferred);
     mem_free(c->user);
     mem_free(c->addr);
     mem_free(c->name);
@@ -757,11 +760,8 @@ static bool replies_suppressed(const client *c) {
     return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
 }
 
-buf *client_reply_buf(client *c) {
-    if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) {
-        M.discard.len = 0;
-        return &M.discard;
-    }
+/* Where the next reply bytes go, in order. */
+static buf *ordered_buf(client *c) {
     if (c->slots) {
         /* Behind a late reply: collect into a ready slot at the end. */
         client_slot *t = c->slots_tail;
@@ -770,6 +770,23 @@ buf *client_reply_buf(client *c) {
     }
     mark_pending(c);
     return &c->out.reply;
+}
+
+buf *client_reply_buf(client *c) {
+    if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) {
+        M.discard.len = 0;
+        return &M.discard;
+    }
+    return ordered_buf(c);
+}
+
+buf *client_push_buf(client *c) {
+    /* CLIENT REPLY OFF / SKIP silence replies, never pushes (Redis). */
+    if (c->state == CLIENT_CLOSE_ASAP) {
+        M.discard.len = 0;
+        return &M.discard;
+    }
+    return ordered_buf(c);
 }
 
 void client_add_ok(client *c) {
@@ -831,11 +848,39 @@ static size_t pending_bytes(const client *c) {
 }
 
 void client_add_frame(client *c, frame *f) {
-    if (replies_suppressed(c) || c->state == CLIENT_CLOSE_ASAP) return;
+    if (c->state == CLIENT_CLOSE_ASAP) return;   /* a push: REPLY OFF does not apply */
     mark_pending(c);
     M.pass_queued += f->len;
     conn_out_add_frame(&c->out, f);
     client_check_output_limits(c);
+}
+
+/* The deferred pushes: a handful at most outside EXEC, so the array is
+ * kept between commands unless a transaction grew it. */
+#define CLIENT_DEFERRED_KEEP 16
+
+void client_defer_push(client *c, frame *f) {
+    if (c->deferred_count == c->deferred_cap) {
+        c->deferred_cap = c->deferred_cap ? c->deferred_cap * 2 : 4;
+        c->deferred = mem_realloc(c->deferred, sizeof(*c->deferred) * c->deferred_cap);
+    }
+    frame_retain(f);
+    c->deferred[c->deferred_count++] = f;
+}
+
+static void release_deferred(client *c) {
+    for (uint32_t i = 0; i < c->deferred_count; i++) frame_release(c->deferred[i]);
+    c->deferred_count = 0;
+    if (c->deferred_cap > CLIENT_DEFERRED_KEEP) {
+        mem_free(c->deferred);
+        c->deferred = NULL;
+        c->deferred_cap = 0;
+    }
+}
+
+void client_flush_pushes(client *c) {
+    for (uint32_t i = 0; i < c->deferred_count; i++) client_add_frame(c, c->deferred[i]);
+    release_deferred(c);
 }
 
 bool client_is_subscribed(const client *c) {

@@ -47,12 +47,15 @@ typedef enum client_state {
 /* Output-buffer limit classes, as in client-output-buffer-limit. */
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
 
+typedef struct command command;
+
 /* A reply that comes later (relay mode: a PUBLISH answered by the
  * upstream). Replies queued after it wait behind it, so the client still
  * reads replies in command order. */
 typedef struct client_slot client_slot;
 
 typedef struct multi_cmd {
+    const command *cmd;           /* borrowed: the static command table; what EXEC runs */
     int argc;
     slice *argv;                  /* owned, each ptr owned */
 } multi_cmd;
@@ -87,6 +90,9 @@ struct client {
     multi_cmd *multi;             /* owned: commands queued by MULTI */
     multi_cmd held;               /* owned: the command CLIENT PAUSE holds, argc 0 if none */
     client_tracking *tracking;    /* owned by cmd_tracking.c: CLIENT TRACKING state, NULL when off */
+    frame **deferred;             /* owned: pushes to c held until its reply is out, each retained */
+    uint32_t deferred_count;      /* pushes held */
+    uint32_t deferred_cap;        /* slots of deferred */
 
     long long ctime_ms;           /* connected at */
     long long last_active_ms;     /* last read from the socket */
@@ -141,8 +147,17 @@ void client_add_errorf(client *c, const char *fmt, ...) __attribute__((format(pr
 /* Error replies sent since start (or CONFIG RESETSTAT), and by code. */
 long long client_error_replies(void);
 void client_error_codes_foreach(void (*cb)(void *ctx, const char *code, long long count), void *ctx);
-/* Queues a reference to f (or copies it when small); accounts the bytes. */
+/* The buffer to encode a push into (a subscribe confirmation): as
+ * client_reply_buf(), but CLIENT REPLY OFF / SKIP do not silence pushes. */
+buf *client_push_buf(client *c);
+/* Queues the push f (a message): a reference, or a copy when small;
+ * accounts the bytes. CLIENT REPLY OFF / SKIP do not silence it. */
 void client_add_frame(client *c, frame *f);
+/* Holds the push f (retained) for c itself until client_flush_pushes():
+ * a command's pushes to its own client follow its reply (Redis 7.2). */
+void client_defer_push(client *c, frame *f);
+/* Queues the pushes held for c, in the order they were held. */
+void client_flush_pushes(client *c);
 /* Checks the output limits of c now; may schedule it to close. */
 void client_check_output_limits(client *c);
 

@@ -354,7 +354,7 @@ static void log_denial(client *c, int reason, int context, const char *object, s
     buf_free(&info);
 }
 
-bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv) {
+bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv, char *err, size_t err_len) {
     const acl_user *u = user_of(c);
     if (acl_user_unrestricted(u)) return true;
     int idx = 0;
@@ -365,30 +365,17 @@ bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv) {
     int context = (c->flags & CLIENT_MULTI) ? ACL_CTX_MULTI : ACL_CTX_TOPLEVEL;
     if (r == ACL_DENIED_CMD) {
         log_denial(c, r, context, cmd->name, strlen(cmd->name));
-        client_add_errorf(c, "NOPERM this user has no permissions to run the '%s' command", cmd->name);
+        snprintf(err, err_len, "NOPERM this user has no permissions to run the '%s' command", cmd->name);
     } else {
         log_denial(c, r, context, argv[idx].ptr, argv[idx].len);
-        client_add_error(c, "NOPERM this user has no permissions to access one of the channels used as arguments");
+        snprintf(err, err_len, "NOPERM this user has no permissions to access one of the channels used as arguments");
     }
     return false;
 }
 
-/* The command argv names, as commands_dispatch() resolves it; NULL if
- * unknown (dispatch then reports it). */
-static const command *resolve(int argc, slice *argv) {
-    const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
-    if (cmd && cmd->subcommands && argc >= 2) {
-        const command *sub = commands_lookup_sub(cmd, argv[1].ptr, argv[1].len);
-        if (sub) return sub;
-        if (!cmd->proc) return NULL;
-    }
-    return cmd;
-}
-
-bool cmd_acl_check_queued(client *c, int argc, slice *argv) {
+bool cmd_acl_check_queued(client *c, const command *cmd, int argc, slice *argv) {
     const acl_user *u = user_of(c);
-    const command *cmd = resolve(argc, argv);
-    if (!cmd || acl_user_unrestricted(u)) return true;
+    if (acl_user_unrestricted(u)) return true;
     int idx = 0;
     int r = acl_check(u, command_id(cmd), argc, argv, &idx);
     if (r == ACL_OK) return true;

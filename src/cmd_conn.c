@@ -207,6 +207,11 @@ void cmd_discard(client *c, int argc, slice *argv) {
     client_add_ok(c);
 }
 
+/* Runs the queued commands as Redis does: each was checked when it was
+ * queued, so only the ACL is checked again (rights may have changed since);
+ * MULTI stays set while they run (CLIENT INFO shows flags=x and the queued
+ * count, the ACL LOG context is "multi"). Pushes the transaction makes for
+ * c itself follow EXEC's reply (Redis 7.2). */
 void cmd_exec(client *c, int argc, slice *argv) {
     (void)argc, (void)argv;
     if (!(c->flags & CLIENT_MULTI)) {
@@ -218,21 +223,14 @@ void cmd_exec(client *c, int argc, slice *argv) {
         client_multi_reset(c);
         return;
     }
-    /* Take the queue first: commands run now, not queued again. */
-    multi_cmd *queued = c->multi;
-    int count = c->multi_count;
-    c->multi = NULL;
-    c->multi_count = 0;
-    c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC);
-    resp_add_array_len(client_reply_buf(c), count);
-    for (int i = 0; i < count; i++) {
-        /* Rights may have changed since the command was queued. */
-        if (cmd_acl_check_queued(c, queued[i].argc, queued[i].argv))
-            commands_dispatch(c, queued[i].argc, queued[i].argv);
-        for (int j = 0; j < queued[i].argc; j++) mem_free((void *)queued[i].argv[j].ptr);
-        mem_free(queued[i].argv);
+    resp_add_array_len(client_reply_buf(c), c->multi_count);
+    /* Nothing a queued command runs can queue more: c->multi stays put. */
+    for (int i = 0; i < c->multi_count; i++) {
+        multi_cmd *mc = &c->multi[i];
+        if (cmd_acl_check_queued(c, mc->cmd, mc->argc, mc->argv)) commands_call(c, mc->cmd, mc->argc, mc->argv);
     }
-    mem_free(queued);
+    client_multi_reset(c);
+    client_flush_pushes(c);
 }
 
 /* ------------------------------------------------------------------------

@@ -100,11 +100,12 @@ cmd_proc cmd_acl_whoami;
 int cmd_acl_init(void);
 void cmd_acl_free(void);
 /* The ACL check of commands_dispatch(): true if c may run cmd with these
- * arguments; otherwise replies NOPERM, adds an ACL LOG entry, false. */
-bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv);
+ * arguments; otherwise adds an ACL LOG entry, writes Redis's NOPERM text
+ * into err (the caller replies it), false. */
+bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv, char *err, size_t err_len);
 /* EXEC's check of a queued command, whose rights may have changed since
  * it was queued: false after replying Redis's EXEC-time NOPERM. */
-bool cmd_acl_check_queued(client *c, int argc, slice *argv);
+bool cmd_acl_check_queued(client *c, const command *cmd, int argc, slice *argv);
 /* AUTH / HELLO AUTH: checks user (NULL: "default") and pass; on success c
  * is authenticated as that user, else an ACL LOG entry names verb. */
 bool cmd_acl_authenticate(client *c, const slice *verb, const slice *user, const slice *pass);

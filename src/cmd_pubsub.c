@@ -3,7 +3,14 @@
  * Confirmations are one frame per channel with the running count, as Redis
  * sends them: in RESP3 they are push frames. A publish encodes each wire
  * form at most once (RESP2 array, RESP3 push; one pmessage frame per
- * matching pattern) and hands the same frame to every subscriber. */
+ * matching pattern) and hands the same frame to every subscriber.
+ *
+ * Confirmations and messages are pushes: CLIENT REPLY OFF / SKIP do not
+ * silence them. A publisher subscribed to what it publishes gets its reply
+ * first and then its own messages (Redis 7.2): deliveries to the publisher
+ * are held (client_defer_push) and queued after the reply, or, inside EXEC,
+ * after EXEC's whole reply (cmd_exec flushes them). Deliveries to everybody
+ * else pay one pointer compare for this. */
 #include "cmd_handlers.h"
 
 #include <string.h>
@@ -43,7 +50,7 @@ static long long sub_count(const client *c, sub_kind kind) {
 
 static void reply_confirm(client *c, const char *what, const char *name, size_t len, bool null_name,
                           long long count) {
-    buf *b = client_reply_buf(c);
+    buf *b = client_push_buf(c);
     resp_add_push_len(b, 3, c->resp);
     resp_add_bulk_str(b, what);
     if (null_name) resp_add_null(b, c->resp);
@@ -101,7 +108,16 @@ static void unsubscribe_generic(client *c, int argc, slice *argv, sub_kind kind)
 
 void cmd_subscribe(client *c, int argc, slice *argv) { subscribe_generic(c, argc, argv, KIND_CHANNEL); }
 void cmd_psubscribe(client *c, int argc, slice *argv) { subscribe_generic(c, argc, argv, KIND_PATTERN); }
-void cmd_ssubscribe(client *c, int argc, slice *argv) { subscribe_generic(c, argc, argv, KIND_SHARD); }
+void cmd_ssubscribe(client *c, int argc, slice *argv) {
+    /* Redis refuses it to a client that expects one reply per command;
+     * inside EXEC that is every client (SUBSCRIBE and PSUBSCRIBE are let
+     * through there for backward compatibility, SSUBSCRIBE is not). */
+    if (commands_nesting() > 1) {
+        client_add_error(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
+    }
+    subscribe_generic(c, argc, argv, KIND_SHARD);
+}
 void cmd_unsubscribe(client *c, int argc, slice *argv) { unsubscribe_generic(c, argc, argv, KIND_CHANNEL); }
 void cmd_punsubscribe(client *c, int argc, slice *argv) { unsubscribe_generic(c, argc, argv, KIND_PATTERN); }
 void cmd_sunsubscribe(client *c, int argc, slice *argv) { unsubscribe_generic(c, argc, argv, KIND_SHARD); }
@@ -117,6 +133,7 @@ void cmd_pubsub_release(client *c) {
  * ------------------------------------------------------------------------ */
 
 typedef struct publish_ctx {
+    client *self;              /* the publisher: its own deliveries are deferred */
     const slice *channel;
     const slice *message;
     bool shard;
@@ -158,13 +175,14 @@ static void deliver(void *ctx, void *owner, const char *pattern, size_t plen) {
         slot = &p->pat[form];
     }
     if (!*slot) *slot = encode_message(p, pattern, plen, form ? 3 : 2);
-    client_add_frame(c, *slot);
+    if (c == p->self) client_defer_push(c, *slot);
+    else client_add_frame(c, *slot);
 }
 
 long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, const char *ch, size_t chlen,
                             const char *msg, size_t msglen) {
     slice channel = {ch, chlen}, message = {msg, msglen};
-    publish_ctx p = {&channel, &message, kind == PUBSUB_SHARD, {NULL, NULL}, NULL, {NULL, NULL}};
+    publish_ctx p = {NULL, &channel, &message, kind == PUBSUB_SHARD, {NULL, NULL}, NULL, {NULL, NULL}};
     long long n = pattern ? pubsub_publish_pattern(cmd_env.ps, pattern, plen, deliver, &p)
                           : pubsub_publish_exact(cmd_env.ps, kind, ch, chlen, deliver, &p);
     for (int i = 0; i < 2; i++) {
@@ -181,7 +199,7 @@ static void publish_generic(client *c, slice *argv, bool shard) {
         upstream_publish(c, shard, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len);
         return;
     }
-    publish_ctx p = {&argv[1], &argv[2], shard, {NULL, NULL}, NULL, {NULL, NULL}};
+    publish_ctx p = {c, &argv[1], &argv[2], shard, {NULL, NULL}, NULL, {NULL, NULL}};
     long long n = pubsub_publish(cmd_env.ps, shard ? PUBSUB_SHARD : PUBSUB_CHANNEL,
                                  argv[1].ptr, argv[1].len, deliver, &p);
     for (int i = 0; i < 2; i++) {
@@ -190,6 +208,7 @@ static void publish_generic(client *c, slice *argv, bool shard) {
     }
     messages_published++;
     resp_add_int(client_reply_buf(c), n);
+    if (c->deferred_count && commands_nesting() < 2) client_flush_pushes(c);
 }
 
 void cmd_publish(client *c, int argc, slice *argv) {

@@ -336,9 +336,12 @@ void commands_reset_stats(void) {
  * Shared replies
  * ------------------------------------------------------------------------ */
 
-/* Appends at most max bytes of s to dst, as Redis's "%.128s" would. */
+/* Appends s to dst as Redis's "%.<max>s" would: at most max bytes, and
+ * nothing from a NUL byte on (Redis formats argv as C strings). */
 static void cat_trunc(buf *dst, const char *s, size_t len, size_t max) {
-    buf_append(dst, s, len < max ? len : max);
+    if (len > max) len = max;
+    const char *nul = memchr(s, '\0', len);
+    buf_append(dst, s, nul ? (size_t)(nul - s) : len);
 }
 
 void commands_reply_arity(client *c, const char *name) {
@@ -379,36 +382,56 @@ void commands_reply_help(client *c, const char *cmd_upper, const char *const *li
     resp_add_simple(b, "    Prints this help.");
 }
 
-static void reply_unknown_command(client *c, int argc, slice *argv) {
-    buf msg = {0};
-    buf_append_str(&msg, "ERR unknown command '");
-    cat_trunc(&msg, argv[0].ptr, argv[0].len, 128);
-    buf_append_str(&msg, "', with args beginning with: ");
+/* Writes Redis's unknown-command text into msg (NUL-terminated): the name
+ * and each argument cut to what "%.128s" prints, 128 bytes of arguments. */
+static void unknown_command_text(buf *msg, int argc, slice *argv) {
+    buf_append_str(msg, "ERR unknown command '");
+    cat_trunc(msg, argv[0].ptr, argv[0].len, 128);
+    buf_append_str(msg, "', with args beginning with: ");
     size_t args_len = 0;
     for (int i = 1; i < argc && args_len < 128; i++) {
-        size_t before = msg.len;
-        buf_append_char(&msg, '\'');
-        cat_trunc(&msg, argv[i].ptr, argv[i].len, 128 - args_len);
-        buf_append_str(&msg, "' ");
-        args_len += msg.len - before;
+        size_t before = msg->len;
+        buf_append_char(msg, '\'');
+        cat_trunc(msg, argv[i].ptr, argv[i].len, 128 - args_len);
+        buf_append_str(msg, "' ");
+        args_len += msg->len - before;
     }
-    buf_append_char(&msg, '\0');
-    client_add_error(c, msg.data);
-    buf_free(&msg);
+    buf_append_char(msg, '\0');
 }
 
 /* ------------------------------------------------------------------------
  * Dispatch
  * ------------------------------------------------------------------------ */
 
-static void reply_context_error(client *c, const char *name) {
-    client_add_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
-                         "PING / QUIT / RESET are allowed in this context", name);
+#define CONTEXT_ERR_FMT "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / " \
+                        "PING / QUIT / RESET are allowed in this context"
+
+static const char *const ERR_DEBUG_PROTECTED =
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+    "you can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server.";
+
+/* Refuses a command before it runs (cmd NULL: unknown), replying msg.
+ * Inside MULTI the transaction is marked to abort at EXEC. EXEC itself
+ * refused (arity, NOAUTH, NOPERM, subscribed context) ends the transaction
+ * with Redis's "EXECABORT Transaction discarded because of: <msg>", msg
+ * without its "ERR " (other codes, NOPERM, stay). */
+static void refuse(client *c, const command *cmd, const char *msg) {
+    if (cmd) stats_of(cmd)->rejected_calls++;
+    if (cmd && cmd->proc == cmd_exec) {
+        client_multi_reset(c);
+        if (strncmp(msg, "ERR ", 4) == 0) msg += 4;
+        client_add_errorf(c, "EXECABORT Transaction discarded because of: %s", msg);
+        return;
+    }
+    if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+    client_add_error(c, msg);
 }
 
-static void queue_multi(client *c, int argc, slice *argv) {
+static void queue_multi(client *c, const command *cmd, int argc, slice *argv) {
     c->multi = mem_realloc(c->multi, sizeof(multi_cmd) * (size_t)(c->multi_count + 1));
     multi_cmd *mc = &c->multi[c->multi_count++];
+    mc->cmd = cmd;
     mc->argc = argc;
     mc->argv = mem_alloc(sizeof(slice) * (size_t)argc);
     for (int i = 0; i < argc; i++) {
@@ -416,11 +439,6 @@ static void queue_multi(client *c, int argc, slice *argv) {
         mc->argv[i].len = argv[i].len;
     }
     resp_add_simple(client_reply_buf(c), "QUEUED");
-}
-
-/* Refuses a command; inside MULTI the transaction is marked to abort. */
-static void reject(client *c) {
-    if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
 }
 
 /* enable-debug-command: yes, or local and the peer is on this machine (a
@@ -435,88 +453,22 @@ static bool arity_ok(const command *cmd, int argc) {
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
 
-/* Nesting of commands_dispatch(): 1 for a command from the socket, 2 for
- * one that EXEC runs. */
+static bool auth_missing(const client *c) {
+    return !c->authenticated && !acl_default_is_open();
+}
+
+/* Nesting of commands: 1 for a command from the socket, 2 for one that
+ * EXEC runs. */
 static int depth;
 
 int commands_nesting(void) {
     return depth;
 }
 
-static void dispatch_checked(client *c, int argc, slice *argv);
-
-void commands_dispatch(client *c, int argc, slice *argv) {
-    depth++;
-    dispatch_checked(c, argc, argv);
-    depth--;
-    if (depth == 0 && c->tracking) cmd_tracking_after_command(c, &argv[0]);
-}
-
-static void dispatch_checked(client *c, int argc, slice *argv) {
-    const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
-    if (!cmd) {
-        const char *known = redis_only_lookup(argv[0].ptr, argv[0].len);
-        if (known && !c->authenticated && !acl_default_is_open()) client_add_error(c, ERR_NOAUTH);
-        else if (known && c->resp == 2 && client_is_subscribed(c)) reply_context_error(c, known);
-        else reply_unknown_command(c, argc, argv);
-        reject(c);
-        return;
-    }
-    const command *run = cmd;
-    if (cmd->subcommands && argc >= 2) {
-        const command *sub = commands_lookup_sub(cmd, argv[1].ptr, argv[1].len);
-        if (sub) {
-            run = sub;
-        } else if (!cmd->proc) {
-            commands_reply_unknown_sub(c, &argv[0], &argv[1]);
-            reject(c);
-            return;
-        }
-    }
+/* Runs run's handler, counting it for INFO commandstats, and feeds the
+ * monitors. */
+static void call_counted(client *c, const command *run, int argc, slice *argv) {
     command_stats *st = stats_of(run);
-    if (!arity_ok(run, argc)) {
-        commands_reply_arity(c, run->name);
-        st->rejected_calls++;
-        reject(c);
-        return;
-    }
-    if ((run->flags & CMD_PROTECTED) && !protected_allowed(c)) {
-        client_add_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
-                            "you can run it from a local connection, otherwise you need to set this option in the "
-                            "configuration file, and then restart the server.");
-        st->rejected_calls++;
-        reject(c);
-        return;
-    }
-    if (!c->authenticated && !acl_default_is_open() && !(run->flags & CMD_NO_AUTH)) {
-        client_add_error(c, ERR_NOAUTH);
-        st->rejected_calls++;
-        reject(c);
-        return;
-    }
-    /* ACL: the user's command and channel permissions (cmd_acl.c). */
-    if (!cmd_acl_check(c, run, argc, argv)) {
-        st->rejected_calls++;
-        reject(c);
-        return;
-    }
-    if (c->resp == 2 && client_is_subscribed(c) && !(run->flags & CMD_PUBSUB_OK)) {
-        reply_context_error(c, run->name);
-        st->rejected_calls++;
-        reject(c);
-        return;
-    }
-    c->last_cmd = run->name;
-    /* CLIENT PAUSE holds a command after its checks, as Redis does, and
-     * never one that EXEC runs. */
-    if (cmd_pause_mode && depth == 1 && cmd_pause_holds(c, run)) {
-        client_hold_command(c, argc, argv);
-        return;
-    }
-    if ((c->flags & CLIENT_MULTI) && !(run->flags & CMD_NO_MULTI)) {
-        queue_multi(c, argc, argv);
-        return;
-    }
     total_processed++;
     long long errors_before = client_error_replies();
     /* Timing every call would cost two clock reads per PUBLISH; a sample
@@ -531,4 +483,91 @@ static void dispatch_checked(client *c, int argc, slice *argv) {
     if (client_error_replies() != errors_before) st->failed_calls++;
     /* The one branch MONITOR costs when nobody monitors. */
     if (cmd_monitor_count) cmd_monitor_feed(c, run, argc, argv);
+}
+
+void commands_call(client *c, const command *run, int argc, slice *argv) {
+    depth++;
+    call_counted(c, run, argc, argv);
+    depth--;
+}
+
+/* Every check Redis makes before a command runs or is queued, in Redis's
+ * order; returns the command to run, or NULL after refusing it. */
+static const command *check_command(client *c, int argc, slice *argv) {
+    const command *cmd = commands_lookup(argv[0].ptr, argv[0].len);
+    char msg[512];
+    if (!cmd) {
+        const char *known = redis_only_lookup(argv[0].ptr, argv[0].len);
+        if (known && auth_missing(c)) {
+            refuse(c, NULL, ERR_NOAUTH);
+        } else if (known && c->resp == 2 && client_is_subscribed(c)) {
+            snprintf(msg, sizeof(msg), CONTEXT_ERR_FMT, known);
+            refuse(c, NULL, msg);
+        } else {
+            buf text = {0};
+            unknown_command_text(&text, argc, argv);
+            refuse(c, NULL, text.data);
+            buf_free(&text);
+        }
+        return NULL;
+    }
+    const command *run = cmd;
+    if (cmd->subcommands && argc >= 2) {
+        const command *sub = commands_lookup_sub(cmd, argv[1].ptr, argv[1].len);
+        if (sub) {
+            run = sub;
+        } else if (!cmd->proc) {
+            if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+            commands_reply_unknown_sub(c, &argv[0], &argv[1]);
+            return NULL;
+        }
+    }
+    if (!arity_ok(run, argc)) {
+        snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", run->name);
+        refuse(c, run, msg);
+        return NULL;
+    }
+    if ((run->flags & CMD_PROTECTED) && !protected_allowed(c)) {
+        refuse(c, run, ERR_DEBUG_PROTECTED);
+        return NULL;
+    }
+    if (auth_missing(c) && !(run->flags & CMD_NO_AUTH)) {
+        refuse(c, run, ERR_NOAUTH);
+        return NULL;
+    }
+    /* ACL: the user's command and channel permissions (cmd_acl.c). */
+    if (!cmd_acl_check(c, run, argc, argv, msg, sizeof(msg))) {
+        refuse(c, run, msg);
+        return NULL;
+    }
+    if (c->resp == 2 && client_is_subscribed(c) && !(run->flags & CMD_PUBSUB_OK)) {
+        snprintf(msg, sizeof(msg), CONTEXT_ERR_FMT, run->name);
+        refuse(c, run, msg);
+        return NULL;
+    }
+    return run;
+}
+
+static void dispatch_checked(client *c, int argc, slice *argv) {
+    const command *run = check_command(c, argc, argv);
+    if (!run) return;
+    c->last_cmd = run->name;
+    /* CLIENT PAUSE holds a command after its checks, as Redis does, and
+     * never one that EXEC runs. */
+    if (cmd_pause_mode && depth == 1 && cmd_pause_holds(c, run)) {
+        client_hold_command(c, argc, argv);
+        return;
+    }
+    if ((c->flags & CLIENT_MULTI) && !(run->flags & CMD_NO_MULTI)) {
+        queue_multi(c, run, argc, argv);
+        return;
+    }
+    call_counted(c, run, argc, argv);
+}
+
+void commands_dispatch(client *c, int argc, slice *argv) {
+    depth++;
+    dispatch_checked(c, argc, argv);
+    depth--;
+    if (depth == 0 && c->tracking) cmd_tracking_after_command(c, &argv[0]);
 }

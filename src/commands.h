@@ -102,8 +102,14 @@ typedef struct command_stats {
 /* Builds the lookup table. */
 void commands_init(void);
 void commands_free(void);
-/* Runs one command for c with all of Redis's checks; the client_dispatch_fn. */
+/* Runs one command for c with all of Redis's checks, or queues it inside
+ * MULTI (the checks are made then, as Redis makes them); the
+ * client_dispatch_fn. A refused command marks the transaction to abort; a
+ * refused EXEC ends it with EXECABORT. */
 void commands_dispatch(client *c, int argc, slice *argv);
+/* Runs cmd's handler with no checks, counting it for INFO commandstats:
+ * what EXEC does with a queued command once its ACL re-check passed. */
+void commands_call(client *c, const command *cmd, int argc, slice *argv);
 /* 0 outside commands_dispatch(), 1 inside a command from a client's input,
  * 2 inside a command that EXEC runs (Redis's DENY BLOCKING context). */
 int commands_nesting(void);

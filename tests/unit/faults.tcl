@@ -423,6 +423,25 @@ proc faults_publish_stall {channel} {
     return [list $reply $worst $pings]
 }
 
+# faults_publish_stall up to three times, until the worst round trip is
+# under the bound: a PUBLISH that stalls the loop does so every time, a
+# busy machine holds up one round trip now and then. Each run's reply is
+# checked, and with a pattern the pmessage sub gets for it. Returns
+# {worst_us_of_each_run pings_of_the_last}.
+proc faults_publish_stall_tries {channel pattern sub id} {
+    set worsts {}
+    for {set run 0} {$run < 3} {incr run} {
+        lassign [faults_publish_stall $channel] reply worst pings
+        assert_equal [expr {$pattern eq "" ? ":0\r\n" : ":1\r\n"}] $reply $id
+        if {$pattern ne ""} {
+            assert_equal [list pmessage $pattern $channel x] [$sub read] $id
+        }
+        lappend worsts $worst
+        if {$worst < $::faults_stall_bound_us} break
+    }
+    return [list $worsts $pings]
+}
+
 # Subscribes a deferring client to PATTERNS (one command).
 proc faults_psubscribe_all {patterns} {
     set c [pubsub_client]
@@ -452,13 +471,10 @@ start_server {tags {faults glob}} {
                 a-then-c "${a}c" 0 \
                 a-then-b "${a}b" 1 \
                 ab-repeated [string repeat ab [expr {1 << 19}]] 1] {
-            lassign [faults_publish_stall $channel] reply worst pings
-            assert_equal ":$matches\r\n" $reply $id
-            if {$matches} {
-                assert_equal [list pmessage {*a*a*a*a*a*a*b} $channel x] [$sub read] $id
-            }
-            lappend report "$id ${worst}us/$pings"
-            assert_lessthan $worst $::faults_stall_bound_us "$id: worst PING round trip in us"
+            set pattern [expr {$matches ? {*a*a*a*a*a*a*b} : ""}]
+            lassign [faults_publish_stall_tries $channel $pattern $sub $id] worsts pings
+            lappend report "$id ${worsts}us/$pings"
+            assert_lessthan [lindex $worsts end] $::faults_stall_bound_us "$id: worst PING round trip in us, each run: $worsts"
         }
         verbose_report "    worst PING round trips: [join $report {, }]"
         assert_no_pending $sub
@@ -475,10 +491,9 @@ start_server {tags {faults glob}} {
             set patterns {}
             for {set i 0} {$i < 1000} {incr i} {lappend patterns [format $patfmt $i]}
             set sub [faults_psubscribe_all $patterns]
-            lassign [faults_publish_stall $channel] reply worst pings
-            verbose_report "    $id: worst PING round trip ${worst}us over $pings pings"
-            assert_equal ":0\r\n" $reply
-            assert_lessthan $worst $::faults_stall_bound_us "$id: worst PING round trip in us"
+            lassign [faults_publish_stall_tries $channel "" $sub $id] worsts pings
+            verbose_report "    $id: worst PING round trip ${worsts}us over $pings pings"
+            assert_lessthan [lindex $worsts end] $::faults_stall_bound_us "$id: worst PING round trip in us, each run: $worsts"
             $sub punsubscribe
             read_confirms $sub punsubscribe 1000
         } {ours}

@@ -19,8 +19,9 @@ proc lifecycle_read_until {fd tail {timeout_ms 20000}} {
 
 start_server {tags {lifecycle}} {
 
-    test "A subscriber holding 100k channels leaves without stalling other clients" {
-        set n 100000
+    # One subscriber with n channels leaves; returns the worst PING round
+    # trip (us) seen while its registry was released, and the PING count.
+    proc lifecycle_release_worst {n} {
         set fd [raw_connect]
         fconfigure $fd -buffersize 4000000
         set cmd "*[expr {$n + 1}]\r\n\$9\r\nSUBSCRIBE\r\n"
@@ -50,12 +51,25 @@ start_server {tags {lifecycle}} {
         } else {
             fail "the big subscriber's channels were not all released"
         }
-        verbose_report "    worst round trip $worst us over $pings pings"
-        assert_morethan $pings 10
+        return [list $worst $pings]
+    }
+
+    test "A subscriber holding 100k channels leaves without stalling other clients" {
         # The issue's bound is 25 ms (Redis stalls 50-140 ms here); a
         # sanitizer build runs everything several times slower.
         set bound [expr {[string match */address/* $::opt(server_bin)] ? 60000 : 25000}]
-        assert_lessthan $worst $bound
+        # A release done in one pass stalls every attempt by its whole
+        # length; a busy machine can stall one round trip now and then,
+        # but not three attempts in a row.
+        set worsts {}
+        for {set attempt 0} {$attempt < 3} {incr attempt} {
+            lassign [lifecycle_release_worst 100000] worst pings
+            lappend worsts $worst
+            verbose_report "    worst round trip $worst us over $pings pings"
+            assert_morethan $pings 10
+            if {$worst < $bound} break
+        }
+        assert_lessthan [lindex $worsts end] $bound "worst round trips (us) of each attempt: $worsts"
     } {ours}
 
     test "Under systemd supervision: READY=1 when serving, STOPPING=1 on SIGTERM, exit 0" {

@@ -336,6 +336,41 @@ start_server {tags {protocol}} {
             "-ERR unknown command 'fo  o', with args beginning with: 'z' \r\n"
     }
 
+    test "Unknown command: a NUL byte cuts the name and each argument, the rest stays" {
+        # Redis formats argv as C strings: the name up to its NUL, each
+        # argument up to its own, and the arguments after it are all there.
+        expect_open_after [mbulk "fo\x00ob" bar] \
+            "-ERR unknown command 'fo', with args beginning with: 'bar' \r\n"
+        expect_open_after [mbulk foo "b\x00r" baz] \
+            "-ERR unknown command 'foo', with args beginning with: 'b' 'baz' \r\n"
+        expect_open_after [mbulk "\x00" "\x00"] \
+            "-ERR unknown command '', with args beginning with: '' \r\n"
+        # The 128-byte budget counts what is printed, not the bytes sent.
+        expect_open_after [mbulk foo "[string repeat a 50]\x00[string repeat b 49]" [string repeat c 100] hello] \
+            "-ERR unknown command 'foo', with args beginning with: '[string repeat a 50]' '[string repeat c 75]' \r\n"
+        expect_open_after [mbulk "[string repeat a 60]\x00[string repeat b 139]" "[string repeat c 100]\x00[string repeat d 199]"] \
+            "-ERR unknown command '[string repeat a 60]', with args beginning with: '[string repeat c 100]' \r\n"
+    }
+
+    test "Unknown subcommand: a NUL byte cuts the echoed name" {
+        expect_open_after [mbulk CLIENT "xy\x00z"] "-ERR unknown subcommand 'xy'. Try CLIENT HELP.\r\n"
+        expect_open_after [mbulk PUBSUB "xy\x00z"] "-ERR unknown subcommand 'xy'. Try PUBSUB HELP.\r\n"
+    }
+
+    test "An inline line with a NUL byte: no answer until 64 KiB wait, then Redis's error" {
+        # Redis looks for the line end with strchr(), which stops at the
+        # NUL: the line is never seen, and the request grows until it is too
+        # big. 65537 bytes in all, the first that is too much, so every byte
+        # sent is read before the server answers and closes.
+        set fd [raw_connect]
+        raw_send $fd "fo\x00o bar\r\nPING\r\n"
+        assert_equal "" [raw_read_available $fd 200] "an answer before the limit"
+        raw_send $fd [string repeat x [expr {65537 - 16}]]
+        raw_expect $fd "$perr too big inline request\r\n"
+        assert_equal "" [raw_read_eof $fd] "bytes after the error reply"
+        raw_close $fd
+    }
+
     test "Wrong number of arguments error texts" {
         foreach {cmd name} {
             {publish}            publish

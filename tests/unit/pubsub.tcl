@@ -543,13 +543,15 @@ start_server {tags {pubsub}} {
         assert_equal : [$c last_type]
     }
 
-    test "RESP3: publishing to a channel we are subscribed to pushes before the reply" {
+    # Redis 7.0 queues the push before the reply; 7.2 (redis#12326) sends
+    # the reply first, then the push.
+    test "RESP3: publishing to a channel we are subscribed to replies first, then pushes" {
         set c [pubsub_client 3]
         set fd [$c channel]
         subscribe $c {s34.self}
         $c publish s34.self me
-        raw_expect $fd ">3\r\n\$7\r\nmessage\r\n\$8\r\ns34.self\r\n\$2\r\nme\r\n:1\r\n"
-    }
+        raw_expect $fd ":1\r\n>3\r\n\$7\r\nmessage\r\n\$8\r\ns34.self\r\n\$2\r\nme\r\n"
+    } redis72
 
     test "RESP2 and RESP3 subscribers of one channel each get their own framing" {
         set c2 [pubsub_client 2]
@@ -624,6 +626,188 @@ start_server {tags {pubsub}} {
         assert_equal 1 [r publish s40.chan from-db9]
         assert_equal OK [r select 0]
         assert_equal {message s40.chan from-db9} [$c read]
+    }
+
+    # -----------------------------------------------------------------
+    # Publishing to ourselves: the reply, then the pushes (Redis 7.2)
+    # -----------------------------------------------------------------
+
+    # Redis 7.0 writes the pushes a command makes for its own client
+    # before that command's reply (inside EXEC's array, too); 7.2
+    # (redis#12326) holds them until the reply, or all of EXEC's, is out.
+    tags {redis72} {
+        test "RESP3: a subscriber by channel and pattern gets both pushes after the reply" {
+            set c [pubsub_client 3]
+            set fd [$c channel]
+            subscribe $c {s42.both}
+            psubscribe $c {s42.*}
+            $c publish s42.both twice
+            raw_expect $fd ":2\r\n[message_bytes 3 s42.both twice][pmessage_bytes 3 s42.* s42.both twice]"
+            $c publish s42.other once
+            raw_expect $fd ":1\r\n[pmessage_bytes 3 s42.* s42.other once]"
+        }
+
+        test "RESP3: pipelined PUBLISH to self, each reply before its own pushes" {
+            set c [pubsub_client 3]
+            set fd [$c channel]
+            subscribe $c {s43.pipe}
+            psubscribe $c {s43.p*}
+            raw_send $fd [::redis::encode {PUBLISH s43.pipe 1}][::redis::encode {PUBLISH s43.pipe 2}][::redis::encode {SPUBLISH s43.pipe 3}][::redis::encode {PING}]
+            set want ":2\r\n[message_bytes 3 s43.pipe 1][pmessage_bytes 3 s43.p* s43.pipe 1]"
+            append want ":2\r\n[message_bytes 3 s43.pipe 2][pmessage_bytes 3 s43.p* s43.pipe 2]"
+            append want ":0\r\n+PONG\r\n"
+            raw_expect $fd $want
+        }
+
+        test "RESP3: inside MULTI, EXEC's array holds the replies and the pushes follow it" {
+            # The exact bytes Redis 7.2.6 sends (shared/redis-7.2-replies).
+            set c [pubsub_client 3]
+            set fd [$c channel]
+            subscribe $c {ch}
+            raw_send $fd "MULTI\r\nPUBLISH ch x1\r\nPING\r\nEXEC\r\n"
+            raw_expect $fd "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n+PONG\r\n>3\r\n\$7\r\nmessage\r\n\$2\r\nch\r\n\$2\r\nx1\r\n"
+        }
+
+        test "RESP3: every push of a transaction follows EXEC, in publish order" {
+            set c [pubsub_client 3]
+            set fd [$c channel]
+            subscribe $c {s44.a s44.b}
+            psubscribe $c {s44.*}
+            ssubscribe $c {s44.a}
+            raw_send $fd "MULTI\r\nPUBLISH s44.a 1\r\nSPUBLISH s44.a 2\r\nPUBLISH s44.b 3\r\nPUBLISH s44.none 4\r\nEXEC\r\nPING\r\n"
+            set want "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n:2\r\n:1\r\n:2\r\n:1\r\n"
+            append want [message_bytes 3 s44.a 1][pmessage_bytes 3 s44.* s44.a 1]
+            append want [smessage_bytes 3 s44.a 2]
+            append want [message_bytes 3 s44.b 3][pmessage_bytes 3 s44.* s44.b 3]
+            append want [pmessage_bytes 3 s44.* s44.none 4]
+            append want "+PONG\r\n"
+            raw_expect $fd $want
+        }
+
+        # Frames above 512 bytes are queued by reference, smaller ones are
+        # copied after the reply: sizes on both sides of that, of the 16 KiB
+        # read/reply block and of 64 KiB, and 1 MiB. Each size is published
+        # by a client subscribed by channel and pattern, alone, pipelined
+        # and inside MULTI, while a RESP2 and a RESP3 subscriber listen.
+        proc self_payload_len {kind target} {
+            # The payload length n that makes the frame exactly target bytes.
+            set n [expr {$target - [string length [$kind ""]] - 7}]
+            if {$n < 1} {set n 1}
+            while {[string length [$kind [string repeat x $n]]] < $target} {incr n}
+            return $n
+        }
+        proc s45_message {payload} {return [message_bytes 3 s45.size $payload]}
+        proc s45_pmessage {payload} {return [pmessage_bytes 3 s45.* s45.size $payload]}
+
+        test "RESP3: publish to self at every size, never torn, reply first" {
+            set sizes {1 100 1048576}
+            foreach target {511 512 513 16383 16384 16385 65535 65536 65537} {
+                lappend sizes [self_payload_len s45_message $target] [self_payload_len s45_pmessage $target]
+            }
+            set c [pubsub_client 3]
+            set fd [$c channel]
+            subscribe $c {s45.size}
+            psubscribe $c {s45.*}
+            set o2 [pubsub_client 2]
+            subscribe $o2 {s45.size}
+            set o3 [pubsub_client 3]
+            subscribe $o3 {s45.size}
+            foreach n [lsort -integer -unique $sizes] {
+                set p [string range [string repeat [random_bytes 997 $n] [expr {$n / 997 + 1}]] 0 [expr {$n - 1}]]
+                set pushes [s45_message $p][s45_pmessage $p]
+                raw_send $fd [::redis::encode [list PUBLISH s45.size $p]]
+                raw_expect $fd ":4\r\n$pushes" 20000
+                raw_send $fd "[::redis::encode [list PUBLISH s45.size $p]][::redis::encode {PING}][::redis::encode [list PUBLISH s45.size $p]]"
+                raw_expect $fd ":4\r\n$pushes+PONG\r\n:4\r\n$pushes" 20000
+                raw_send $fd "MULTI\r\n[::redis::encode [list PUBLISH s45.size $p]]PING\r\n[::redis::encode [list PUBLISH s45.size $p]]EXEC\r\n"
+                raw_expect $fd "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n:4\r\n+PONG\r\n:4\r\n$pushes$pushes" 20000
+                # Five publishes: the others got every one, whole.
+                for {set i 0} {$i < 5} {incr i} {
+                    raw_expect [$o2 channel] [message_bytes 2 s45.size $p] 20000
+                    raw_expect [$o3 channel] [message_bytes 3 s45.size $p] 20000
+                }
+            }
+        }
+    }
+
+    test "RESP3: a client subscribed by pattern only gets its pmessage after the reply" {
+        set c [pubsub_client 3]
+        set fd [$c channel]
+        psubscribe $c {s46.*}
+        psubscribe $c {s46.x*}
+        $c publish s46.xy both
+        raw_expect $fd ":2\r\n[pmessage_bytes 3 s46.* s46.xy both][pmessage_bytes 3 s46.x* s46.xy both]"
+    } redis72
+
+    # -----------------------------------------------------------------
+    # CLIENT REPLY OFF / SKIP silence replies, never pushes (7.0 and 7.2)
+    # -----------------------------------------------------------------
+
+    foreach resp {2 3} {
+        test "CLIENT REPLY OFF: confirmations and messages still arrive (RESP$resp)" {
+            set c [pubsub_client $resp]
+            set fd [$c channel]
+            $c client reply off
+            $c subscribe s47.a s47.b
+            raw_expect $fd "[confirm_bytes $resp subscribe s47.a 1][confirm_bytes $resp subscribe s47.b 2]"
+            $c psubscribe s47.p*
+            raw_expect $fd [confirm_bytes $resp psubscribe s47.p* 3]
+            $c ssubscribe s47.sh
+            raw_expect $fd [confirm_bytes $resp ssubscribe s47.sh 1]
+            # A reply (PING's) is silenced: the message comes next.
+            $c ping
+            assert_equal 1 [r publish s47.a m1]
+            raw_expect $fd [message_bytes $resp s47.a m1]
+            assert_equal 1 [r publish s47.px m2]
+            raw_expect $fd [pmessage_bytes $resp s47.p* s47.px m2]
+            assert_equal 1 [r spublish s47.sh m3]
+            raw_expect $fd [smessage_bytes $resp s47.sh m3]
+            $c unsubscribe s47.a s47.b
+            raw_expect $fd "[confirm_bytes $resp unsubscribe s47.a 2][confirm_bytes $resp unsubscribe s47.b 1]"
+            $c punsubscribe
+            raw_expect $fd [confirm_bytes $resp punsubscribe s47.p* 0]
+            $c sunsubscribe
+            raw_expect $fd [confirm_bytes $resp sunsubscribe s47.sh 0]
+            $c client reply on
+            raw_expect $fd "+OK\r\n"
+            $c ping
+            raw_expect $fd "+PONG\r\n"
+        }
+
+        test "CLIENT REPLY SKIP: the next reply is skipped, pushes are not (RESP$resp)" {
+            set c [pubsub_client $resp]
+            set fd [$c channel]
+            $c client reply skip
+            $c subscribe s48.a
+            raw_expect $fd [confirm_bytes $resp subscribe s48.a 1]
+            assert_equal 1 [r publish s48.a m1]
+            raw_expect $fd [message_bytes $resp s48.a m1]
+            $c unsubscribe s48.a
+            raw_expect $fd [confirm_bytes $resp unsubscribe s48.a 0]
+            $c client reply skip
+            $c ping skipped
+            $c ping kept
+            raw_expect $fd [expr {$resp == 3 ? "\$4\r\nkept\r\n" : "\$4\r\nkept\r\n"}]
+        }
+    }
+
+    test "RESP3: CLIENT REPLY OFF and SKIP silence PUBLISH's reply, not the push to self" {
+        set c [pubsub_client 3]
+        set fd [$c channel]
+        subscribe $c {s49.self}
+        $c client reply skip
+        $c publish s49.self skipped-reply
+        raw_expect $fd [message_bytes 3 s49.self skipped-reply]
+        $c client reply off
+        $c publish s49.self no-reply
+        raw_expect $fd [message_bytes 3 s49.self no-reply]
+        $c client reply on
+        raw_expect $fd "+OK\r\n"
+        $c publish s49.self back
+        # The order of reply and push is 7.2's business: only check both came.
+        set got [raw_read $fd [string length ":1\r\n[message_bytes 3 s49.self back]"]]
+        assert_match "*:1\r\n*" $got
+        assert_match "*[message_bytes 3 s49.self back]*" $got
     }
 
     test "INFO server reports redis_pubsub_version" {

@@ -213,13 +213,24 @@ start_server {tags {pubsubshard}} {
         set fd [$c channel]
         $c ssubscribe h14.chan
         raw_expect $fd ">3\r\n\$10\r\nssubscribe\r\n\$8\r\nh14.chan\r\n:1\r\n"
-        $c spublish h14.chan self
-        raw_expect $fd ">3\r\n\$8\r\nsmessage\r\n\$8\r\nh14.chan\r\n\$4\r\nself\r\n:1\r\n"
         $c ping
         raw_expect $fd "+PONG\r\n"
         $c pubsub shardnumsub h14.chan
         raw_expect $fd "*2\r\n\$8\r\nh14.chan\r\n:1\r\n"
     }
+
+    # Redis 7.0 sends the smessage before SPUBLISH's reply; 7.2
+    # (redis#12326) the reply first.
+    test "RESP3: SPUBLISH to a shard channel we hold replies first, then pushes" {
+        set c [pubsub_client 3]
+        set fd [$c channel]
+        $c ssubscribe h14.self
+        raw_expect $fd ">3\r\n\$10\r\nssubscribe\r\n\$8\r\nh14.self\r\n:1\r\n"
+        $c spublish h14.self self
+        raw_expect $fd ":1\r\n>3\r\n\$8\r\nsmessage\r\n\$8\r\nh14.self\r\n\$4\r\nself\r\n"
+        $c ping
+        raw_expect $fd "+PONG\r\n"
+    } redis72
 
     test "PUBSUB SHARDCHANNELS lists shard channels, filtered by a pattern" {
         set c1 [pubsub_client]
