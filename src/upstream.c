@@ -466,8 +466,19 @@ static void plan_reconnect(linkinfo *li) {
             upstream_link_retarget(li->link, sh->nodes[li->node].host, sh->nodes[li->node].port);
         }
     } else if (U.seed_count > 0) {
+        /* The classic link: the next seed, skipping (first time round) the
+         * lost node's shard, whose nodes are busy failing it over. */
         n = U.seed_count;
-        li->node = (li->node + 1) % U.seed_count;
+        int lost = U.map ? cluster_map_find_node(U.map, upstream_link_host(li->link), upstream_link_port(li->link)) : -1;
+        int next = (li->node + 1) % U.seed_count;
+        for (int k = 0; k < U.seed_count && lost >= 0 && li->tries < n; k++) {
+            int i = (li->node + 1 + k) % U.seed_count;
+            if (cluster_map_find_node(U.map, U.seeds[i].host, U.seeds[i].port) != lost) {
+                next = i;
+                break;
+            }
+        }
+        li->node = next;
         upstream_link_retarget(li->link, U.seeds[li->node].host, U.seeds[li->node].port);
     }
     li->tries++;
