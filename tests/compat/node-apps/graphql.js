@@ -17,7 +17,7 @@ const IORedis = require('ioredis');
 const { RedisPubSub } = require('graphql-redis-subscriptions');
 const { withFilter } = require('graphql-subscriptions');
 const { buildSchema, parse, subscribe } = require('graphql');
-const { check, pollUntil, eq, Inbox } = require('./lib');
+const { check, pollUntil, eq, Inbox, withTimeout } = require('./lib');
 
 const CHECK_MS = 15000;
 
@@ -31,10 +31,25 @@ async function numsub(admin, name) {
 async function runGraphql(host, port, admin) {
   const tag = `compat-gql-${process.pid}`;
   const conn = () => new IORedis({ host, port, maxRetriesPerRequest: 1 });
-  const serving = new RedisPubSub({ publisher: conn(), subscriber: conn() });
-  const mutating = new RedisPubSub({ publisher: conn(), subscriber: conn() });
+  const conns = [conn(), conn(), conn(), conn()];
+  const serving = new RedisPubSub({ publisher: conns[0], subscriber: conns[1] });
+  const mutating = new RedisPubSub({ publisher: conns[2], subscriber: conns[3] });
+  // Start serving once connected, as a server does at start-up: ioredis 5
+  // loses track of a SUBSCRIBE sent while its ready check is running (the
+  // server subscribes the connection, ioredis leaves subscriber mode off and
+  // drops the messages), against Redis as against us.
+  await Promise.all(conns.map((c) => (c.status === 'ready' ? null
+    : withTimeout(new Promise((res) => c.once('ready', res)), CHECK_MS, 'waiting for ioredis ready'))));
   const numsubIs = (ch, n) => pollUntil(async () => (await numsub(admin, ch)) === n,
     CHECK_MS, `NUMSUB ${ch} = ${n}`);
+  // An iterator subscribes on its first next(), and RedisPubSub drops what
+  // arrives for a trigger before its subscribe callback has run (ioredis
+  // runs callbacks a tick after the confirmation, and messages read in the
+  // same chunk are dispatched first). So before publishing, wait for the
+  // library's own record of the subscription (subsRefsMap, a private field)
+  // as well as for the server's.
+  const listening = (trigger) => pollUntil(() => (serving.subsRefsMap.get(trigger) || new Set()).size > 0,
+    CHECK_MS, `RedisPubSub subscribed to ${trigger}`);
   const numpat0 = Number(await admin.call('PUBSUB', 'NUMPAT'));
   const numpatIs = (n) => pollUntil(async () => Number(await admin.call('PUBSUB', 'NUMPAT')) === numpat0 + n,
     CHECK_MS, `NUMPAT = ${numpat0 + n}`);
@@ -60,6 +75,10 @@ async function runGraphql(host, port, admin) {
     });
     if (!it || typeof it.next !== 'function') throw new Error(`subscribe() returned ${JSON.stringify(it)}`);
     const got = [];
+    let raw = 0;
+    const other = [];
+    serving.redisSubscriber.on('message', (ch) => { if (ch === trigger) raw++; else other.push(ch); });
+    serving.redisSubscriber.on('error', (e) => other.push('error ' + e.message));
     const reading = (async () => {
       for (let i = 0; i < 50; i++) {
         const r = await it.next();
@@ -68,11 +87,14 @@ async function runGraphql(host, port, admin) {
         got.push(r.value.data.messageAdded);
       }
     })();
-    await numsubIs(trigger, 1);
+    await withTimeout(numsubIs(trigger, 1), 4000, 'NUMSUB');
+    await withTimeout(listening(trigger), 4000, 'listening');
     for (let n = 0; n < 100; n++) {
       await mutating.publish(trigger, { messageAdded: { room: n % 2 ? 'hall' : 'kitchen', text: `héllo ${n} ✓`, n } });
     }
-    await reading;
+    await withTimeout(reading, CHECK_MS - 3000, () => `reading: ${got.length} of 50 events, last ` +
+      `${JSON.stringify(got[got.length - 1])}; the subscriber connection had ${raw} messages, status ${serving.redisSubscriber.status}; other ${JSON.stringify(other.slice(0, 5))}; ` +
+      `condition ${JSON.stringify(serving.redisSubscriber.condition)}`);
     eq(got, Array.from({ length: 50 }, (_, i) => ({ text: `héllo ${2 * i} ✓`, n: 2 * i })), 'events');
     await it.return();
     await numsubIs(trigger, 0);
@@ -84,6 +106,7 @@ async function runGraphql(host, port, admin) {
       const it = serving[method](trigger);
       const first = it.next();
       await numsubIs(trigger, 1);
+      await listening(trigger);
       for (let n = 0; n < 200; n++) await mutating.publish(trigger, { n, s: 'x'.repeat(n) });
       const got = [(await first).value.n];
       while (got.length < 200) got.push((await it.next()).value.n);
@@ -98,6 +121,7 @@ async function runGraphql(host, port, admin) {
     const it = serving.asyncIterableIterator(triggers);
     const first = it.next();
     for (const t of triggers) await numsubIs(t, 1);
+    for (const t of triggers) await listening(t);
     for (let n = 0; n < 30; n++) await mutating.publish(triggers[n % 3], { n });
     const got = [(await first).value.n];
     while (got.length < 30) got.push((await it.next()).value.n);
@@ -127,6 +151,7 @@ async function runGraphql(host, port, admin) {
     const it = serving.asyncIterableIterator(pattern, { pattern: true });
     const first = it.next();
     await numpatIs(1);
+    await listening(pattern);
     for (const ch of ['a', 'c', 'b', 'ab']) await mutating.publish(`${tag}.pit.${ch}`, { ch });
     const got = [(await first).value.ch, (await it.next()).value.ch];
     eq(got, ['a', 'b'], 'events');
