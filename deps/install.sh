@@ -6,11 +6,14 @@ set -e
 
 build_pkgs="gcc make libc6-dev libjemalloc-dev libssl-dev"
 # Tests: the Tcl suite and the oracle, then the client-compatibility drivers
-# (hiredis C programs, redis-py, redis-rb, the Prometheus exporter), and
-# valgrind for tests/valgrind.sh. tests/relay needs only redis-server,
-# redis-tools (redis-cli --cluster create), python3 and openssl, all above.
+# (hiredis C programs, redis-py, redis-rb, the Prometheus exporter; the
+# application drivers: Django Channels' channel layer, phpredis, Go's redigo
+# built offline from Debian's sources), and valgrind for tests/valgrind.sh.
+# tests/relay needs only redis-server, redis-tools (redis-cli --cluster
+# create), python3 and openssl, all here.
 test_pkgs="$build_pkgs tcl redis-server redis-tools python3 openssl libhiredis-dev libevent-dev pkg-config
-           python3-redis ruby ruby-redis prometheus-redis-exporter valgrind"
+           python3-redis ruby ruby-redis prometheus-redis-exporter valgrind
+           python3-channels-redis php-cli php-redis golang-go golang-github-gomodule-redigo-dev"
 
 # Benchmarks: the oracle, plots, ss (free ports) and taskset (pinning).
 bench_pkgs="$build_pkgs redis-server redis-tools gnuplot-nox iproute2 util-linux"

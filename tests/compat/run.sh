@@ -285,11 +285,13 @@ echo
 
 md=tests/compat/last-run.md
 [ "$DRIVERS_DIR" = tests/compat ] || md=$TMP/last-run.md
+# Before the redirection below truncates $md, which would count as a change.
+rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
 {
     echo "# Client compatibility: last run"
     echo
     echo "Written by \`tests/compat/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC')," \
-        "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')."
+        "commit $rev."
     echo "Scope: drivers ${drivers[*]}; servers ${kinds[*]}."
     echo "Servers: ours = \`src/redis-pubsub-server\`, redis = $("$REDIS_BIN" --version 2>/dev/null | sed -E 's/.*v=([^ ]+).*/Debian redis-server \1/')."
     echo
