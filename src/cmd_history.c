@@ -397,7 +397,16 @@ static void wait_list_free(void *p) {
     mem_free(p);
 }
 
-static const dict_type waits_type = {NULL, NULL, NULL, NULL, wait_list_free, 0};
+static void *key_copy(const void *key, size_t len) {
+    return mem_strndup(key, len);
+}
+
+static void key_release(void *key, size_t len) {
+    (void)len;
+    mem_free(key);
+}
+
+static const dict_type waits_type = {NULL, NULL, key_copy, key_release, wait_list_free, 0};
 
 static struct {
     dict *by_channel;         /* channel -> wait_list */

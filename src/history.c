@@ -68,7 +68,17 @@ static void history_destroy(void *p);
 static void cron_one(void *ctx, history *h);
 
 static const dict_type histories_type = {NULL, NULL, NULL, NULL, history_destroy, 0};
-static const dict_type misses_type = {NULL, NULL, NULL, NULL, NULL, 0};
+static void *key_copy(const void *key, size_t len) {
+    return mem_strndup(key, len);
+}
+
+static void key_release(void *key, size_t len) {
+    (void)len;
+    mem_free(key);
+}
+
+/* histories borrow the key from the history (h->name); misses own theirs. */
+static const dict_type misses_type = {NULL, NULL, key_copy, key_release, NULL, 0};
 
 static long long mono_ms(void) {
     return util_monotonic_us() / 1000;
@@ -365,14 +375,15 @@ static uint64_t node_of(const history *h, size_t i) {
 static size_t trim_front(history *h, size_t want, bool approx, long long limit) {
     if (want > h->count) want = h->count;
     if (approx) {
-        if (limit == 0) limit = (long long)HISTORY_NODE_ENTRIES * 100;
+        /* No LIMIT: Redis's default of 100 nodes' worth; LIMIT 0: none. */
+        if (limit < 0) limit = (long long)HISTORY_NODE_ENTRIES * 100;
         /* Only whole nodes: stop before the node that would be cut. */
         size_t n = 0;
         while (n < want) {
             uint64_t node = node_of(h, n);
             size_t end = n;
             while (end < h->count && node_of(h, end) == node) end++;
-            if (end > want || (long long)end > limit) break;
+            if (end > want || (limit > 0 && (long long)end > limit)) break;
             n = end;
         }
         want = n;

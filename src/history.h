@@ -102,8 +102,8 @@ history_id history_append(history *h, frame *f, size_t off, size_t payload_len);
 /* XDEL: removes the entry with exactly id; 1 if it was there, else 0. */
 int history_delete(history *h, history_id id);
 /* XTRIM MAXLEN / MINID. approx: only whole modeled nodes go (see
- * HISTORY_NODE_ENTRIES); limit: at most that many entries removed (0: no
- * limit). Returns the entries removed. */
+ * HISTORY_NODE_ENTRIES); limit (with approx only): at most that many
+ * entries removed, 0 for no limit, -1 for Redis's default (10000). Returns the entries removed. */
 size_t history_trim_maxlen(history *h, uint64_t maxlen, bool approx, long long limit);
 size_t history_trim_minid(history *h, history_id minid, bool approx, long long limit);
 /* Age trimming of every history (the server's cron). */
