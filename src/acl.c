@@ -65,6 +65,7 @@ typedef struct acl_cmd {
     uint32_t categories;        /* bit per category index */
     unsigned flags;             /* ACL_CMD_* */
     acl_channel_args channels;
+    acl_key_args keys;
 } acl_cmd;
 
 typedef struct pattern {
@@ -1011,8 +1012,12 @@ void acl_selector_channels(const acl_user *u, int i, buf *out) {
  * Permission checks
  * ------------------------------------------------------------------------ */
 
+void acl_catalog_set_keys(int id, acl_key_args keys) {
+    if (id >= 0 && id < A.cmd_count) A.cmds[id].keys = keys;
+}
+
 bool acl_user_unrestricted(const acl_user *u) {
-    unsigned all = SEL_ALLCOMMANDS | SEL_ALLCHANNELS;
+    unsigned all = SEL_ALLCOMMANDS | SEL_ALLCHANNELS | SEL_ALLKEYS;
     return (u->sel[0].flags & all) == all;
 }
 
@@ -1035,11 +1040,49 @@ static bool firstarg_allows(const acl_selector *s, int id, int argc, const slice
     return false;
 }
 
+static bool key_in(const acl_selector *s, const slice *key, int perm) {
+    for (int i = 0; i < s->key_count; i++) {
+        const pattern *p = &s->keys[i];
+        if ((p->perm & perm) == perm && glob_match(p->s, p->len, key->ptr, key->len)) return true;
+    }
+    return false;
+}
+
+/* The key arguments [*first, *end) of c in argv. */
+static void key_range(const acl_cmd *c, int argc, const slice *argv, int *first, int *end) {
+    *first = *end = 0;
+    switch (c->keys) {
+    case ACL_KEYS_NONE: return;
+    case ACL_KEYS_FIRST_READ:
+    case ACL_KEYS_FIRST_WRITE: *first = 1, *end = argc > 1 ? 2 : 1; return;
+    case ACL_KEYS_SECOND_READ: *first = 2, *end = argc > 2 ? 3 : 2; return;
+    case ACL_KEYS_STREAMS_READ:
+        for (int i = 1; i < argc; i++) {
+            if (argv[i].len == 7 && strncasecmp(argv[i].ptr, "streams", 7) == 0) {
+                *first = i + 1;
+                *end = *first + (argc - *first) / 2;
+                return;
+            }
+        }
+        return;
+    }
+}
+
 static int selector_check(const acl_selector *s, int id, int argc, const slice *argv, int *arg_idx) {
     const acl_cmd *c = &A.cmds[id];
     if (!(s->flags & SEL_ALLCOMMANDS) && !(c->flags & ACL_CMD_NO_AUTH) && !bit_get(s, id) &&
         !firstarg_allows(s, id, argc, argv))
         return ACL_DENIED_CMD;
+    if (!(s->flags & SEL_ALLKEYS) && c->keys != ACL_KEYS_NONE) {
+        int perm = c->keys == ACL_KEYS_FIRST_WRITE ? KEY_WRITE : KEY_READ, first, end;
+        key_range(c, argc, argv, &first, &end);
+        for (int j = first; j < end; j++) {
+            if (!key_in(s, &argv[j], perm)) {
+                *arg_idx = j;
+                return ACL_DENIED_KEY;
+            }
+        }
+    }
     if ((s->flags & SEL_ALLCHANNELS) || c->channels == ACL_CHANNELS_NONE) return ACL_OK;
     int last = c->channels == ACL_CHANNELS_FIRST ? (argc > 1 ? 2 : 1) : argc;
     bool literal = c->channels == ACL_CHANNELS_PATTERNS;

@@ -45,6 +45,15 @@ typedef enum {
     ACL_CHANNELS_PATTERNS,  /* argv[1..], matched literally: PSUBSCRIBE */
 } acl_channel_args;
 
+/* Which arguments of a command are keys, and the access they need. */
+typedef enum {
+    ACL_KEYS_NONE = 0,
+    ACL_KEYS_FIRST_READ,    /* argv[1], read: XRANGE, XLEN... */
+    ACL_KEYS_FIRST_WRITE,   /* argv[1], write: XADD, XTRIM, XDEL */
+    ACL_KEYS_SECOND_READ,   /* argv[2], read: XINFO STREAM <key> */
+    ACL_KEYS_STREAMS_READ,  /* the first half of what follows STREAMS, read: XREAD */
+} acl_key_args;
+
 #define ACL_CMD_NO_AUTH 0x1     /* always allowed, like AUTH and HELLO */
 
 /* Registers a command ("publish") or a subcommand ("client|id", after its
@@ -52,6 +61,8 @@ typedef enum {
  * is also @slow, as in Redis). Returns its id, or -1 if the catalog is full,
  * the name is taken or the container is unknown. */
 int acl_catalog_add(const char *name, const char *categories, unsigned flags, acl_channel_args channels);
+/* Declares the key arguments of command id (default: none). */
+void acl_catalog_set_keys(int id, acl_key_args keys);
 /* Id of a command or "container|sub" by name, case-insensitively; -1. */
 int acl_catalog_find(const char *name, size_t len);
 /* Commands registered; ids are 0 .. count-1, each container before its
@@ -148,8 +159,9 @@ void acl_selector_channels(const acl_user *u, int i, struct buf *out);
 /* True when u may run anything on any channel: nothing to check. */
 bool acl_user_unrestricted(const acl_user *u);
 /* Checks command id with its arguments (argv[0] is the command name) for u.
- * Returns ACL_OK, ACL_DENIED_CMD or ACL_DENIED_CHANNEL; *arg_idx is then
- * the index of the refused channel. */
+ * Returns ACL_OK, ACL_DENIED_CMD, ACL_DENIED_KEY or ACL_DENIED_CHANNEL
+ * (keys are checked before channels, as Redis does); *arg_idx is then the
+ * index of the refused key or channel. */
 int acl_check(const acl_user *u, int id, int argc, const slice *argv, int *arg_idx);
 /* True if u may hold a subscription to name: a channel (glob rules) or,
  * with pattern, a pattern (must be allowed literally). */

@@ -93,6 +93,8 @@ static struct {
     client *closing;               /* clients to free in before-sleep */
     client *zombies;               /* closed, subscriptions being released */
     client *held_head, *held_tail; /* clients whose command CLIENT PAUSE holds */
+    client *resume;                /* unblocked clients whose input waits to run */
+    long long blocked;             /* clients with CLIENT_BLOCKED */
     client_free_hook_fn *free_hook;
     uint64_t next_id;
     slice *argv;                   /* scratch argv for dispatch */
@@ -448,6 +450,13 @@ static void client_free(client *c) {
     if (M.free_hook) M.free_hook(c);
     if (c->flags & CLIENT_HELD) unlink_held(c);
     free_held(c);
+    if (c->flags & CLIENT_BLOCKED) M.blocked--;
+    for (client **link = &M.resume; *link; link = &(*link)->resume_next) {
+        if (*link == c) {
+            *link = c->resume_next;
+            break;
+        }
+    }
     if (c->subs) {
         M.stats.pubsub_clients--;
         /* A big registry is released in slices from before-sleep, so other
@@ -719,8 +728,39 @@ void client_release_held(void) {
     }
 }
 
+void client_block(client *c) {
+    c->flags |= CLIENT_BLOCKED;
+    M.blocked++;
+}
+
+void client_unblock(client *c) {
+    if (!(c->flags & CLIENT_BLOCKED)) return;
+    c->flags &= ~CLIENT_BLOCKED;
+    M.blocked--;
+    c->resume_next = M.resume;
+    M.resume = c;
+    mark_pending(c);
+}
+
+long long client_blocked_count(void) {
+    return M.blocked;
+}
+
+/* Runs the input that waited behind a block, for every unblocked client. */
+static void resume_unblocked(void) {
+    while (M.resume) {
+        client *c = M.resume;
+        M.resume = c->resume_next;
+        c->resume_next = NULL;
+        if (c->state == CLIENT_ACTIVE) {
+            process_input(c);
+            if (conn_out_has_output(&c->out)) client_check_output_limits(c);
+        }
+    }
+}
+
 static void process_input(client *c) {
-    while (c->state == CLIENT_ACTIVE && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD))) {
+    while (c->state == CLIENT_ACTIVE && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD | CLIENT_BLOCKED))) {
         c->parser.unauthenticated = auth_required(c);
         int rc = resp_parse(&c->parser, c->qbuf.data, c->qbuf.len);
         if (rc == RESP_INCOMPLETE) break;
@@ -981,6 +1021,7 @@ static void on_writable(ev_loop *loop, int fd, void *data, int mask) {
 }
 
 void client_before_sleep(void) {
+    resume_unblocked();
     /* Flushing may resume paused readers, whose commands may make more
      * clients pending: loop until the list is empty. */
     while (M.pending) {
@@ -1011,7 +1052,7 @@ void client_cron(void) {
     long long now = util_time_ms();
     for (client *c = M.head; c; c = c->next) {
         if (c->state != CLIENT_ACTIVE) continue;
-        if (cfg.timeout > 0 && !c->subs && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD)) &&
+        if (cfg.timeout > 0 && !c->subs && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_HELD | CLIENT_BLOCKED)) &&
             now - c->last_active_ms > (long long)cfg.timeout * 1000) {
             log_verbose("Closing idle client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
             client_close_async(c);

@@ -20,6 +20,7 @@ typedef struct client client;
 typedef struct acl_user acl_user;
 typedef struct tls_conn tls_conn;
 typedef struct client_tracking client_tracking;
+typedef struct history_wait history_wait;
 
 /* Phases of a connection, changed only by client_set_state(). */
 typedef enum client_state {
@@ -43,6 +44,7 @@ typedef enum client_state {
 #define CLIENT_WRITE_ARMED   (1u << 11)  /* EV_WRITABLE registered */
 #define CLIENT_MONITOR       (1u << 12)  /* MONITOR: fed every command (cmd_monitor.c) */
 #define CLIENT_HELD          (1u << 13)  /* a command waits for CLIENT PAUSE to end */
+#define CLIENT_BLOCKED       (1u << 14)  /* XREAD BLOCK: waits for data (cmd_history.c) */
 
 /* Output-buffer limit classes, as in client-output-buffer-limit. */
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA = 1, CLIENT_CLASS_PUBSUB = 2 };
@@ -90,6 +92,7 @@ struct client {
     multi_cmd *multi;             /* owned: commands queued by MULTI */
     multi_cmd held;               /* owned: the command CLIENT PAUSE holds, argc 0 if none */
     client_tracking *tracking;    /* owned by cmd_tracking.c: CLIENT TRACKING state, NULL when off */
+    history_wait *hwait;          /* owned by cmd_history.c: XREAD BLOCK state, NULL when not blocked */
     frame **deferred;             /* owned: pushes to c held until its reply is out, each retained */
     uint32_t deferred_count;      /* pushes held */
     uint32_t deferred_cap;        /* slots of deferred */
@@ -103,6 +106,7 @@ struct client {
     client *pending_next;         /* list of clients with output to flush */
     client *close_next;           /* list of clients to free */
     client *held_next;            /* list of held clients, oldest first */
+    client *resume_next;          /* list of unblocked clients whose input waits to run */
 };
 
 /* Runs one parsed command; argv borrows the query buffer until it returns. */
@@ -175,6 +179,16 @@ void client_hold_command(client *c, int argc, const slice *argv);
 /* Runs the held commands in the order they were held, then whatever their
  * clients sent after them. Call from the loop (a timer), not a handler. */
 void client_release_held(void);
+
+/* A blocking command (XREAD BLOCK): c runs no more input until
+ * client_unblock(). Its reply comes later, from whoever unblocks it; the
+ * socket is still read, so a peer that goes away is noticed. */
+void client_block(client *c);
+/* Ends the block; the rest of c's input runs from before-sleep (never
+ * inside the handler of the client that unblocked it). */
+void client_unblock(client *c);
+/* Clients blocked now (INFO blocked_clients). */
+long long client_blocked_count(void);
 
 /* Ends a MULTI: drops queued commands, clears MULTI and DIRTY_EXEC. */
 void client_multi_reset(client *c);

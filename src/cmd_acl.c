@@ -52,16 +52,27 @@ static acl_user *user_of(const client *c) {
 }
 
 static acl_channel_args channel_args(const char *name) {
-    if (!strcmp(name, "publish") || !strcmp(name, "spublish")) return ACL_CHANNELS_FIRST;
+    if (!strcmp(name, "publish") || !strcmp(name, "spublish") || !strcmp(name, "xadd")) return ACL_CHANNELS_FIRST;
     if (!strcmp(name, "subscribe") || !strcmp(name, "ssubscribe")) return ACL_CHANNELS_ALL;
     if (!strcmp(name, "psubscribe")) return ACL_CHANNELS_PATTERNS;
     return ACL_CHANNELS_NONE;
+}
+
+/* Channel histories are streams: their commands take the channel as a key. */
+static acl_key_args key_args(const char *name) {
+    if (!strcmp(name, "xadd") || !strcmp(name, "xtrim") || !strcmp(name, "xdel")) return ACL_KEYS_FIRST_WRITE;
+    if (!strcmp(name, "xrange") || !strcmp(name, "xrevrange") || !strcmp(name, "xlen")) return ACL_KEYS_FIRST_READ;
+    if (!strcmp(name, "xinfo|stream") || !strcmp(name, "xinfo|groups") || !strcmp(name, "xinfo|consumers"))
+        return ACL_KEYS_SECOND_READ;
+    if (!strcmp(name, "xread")) return ACL_KEYS_STREAMS_READ;
+    return ACL_KEYS_NONE;
 }
 
 static void register_command(const command *cmd) {
     int id = acl_catalog_add(cmd->name, cmd->acl_categories ? cmd->acl_categories : "",
                              (cmd->flags & CMD_NO_AUTH) ? ACL_CMD_NO_AUTH : 0, channel_args(cmd->name));
     if (id == -1) return;
+    acl_catalog_set_keys(id, key_args(cmd->name));
     unsigned h = id_slot(cmd);
     ids[h].cmd = cmd;
     ids[h].id = id;
@@ -129,18 +140,14 @@ static const struct {
     {"@read @sortedset @slow",
      "zdiff zinter zintercard zrandmember zrange zrangebylex zrangebyscore zrevrange "
      "zrevrangebylex zrevrangebyscore zscan zunion"},
-    {"@read @stream @fast",
-     "xlen"},
     {"@read @stream @slow",
-     "xpending xrange xrevrange"},
-    {"@read @stream @slow @blocking",
-     "xread"},
+     "xpending"},
     {"@read @string @fast",
      "get mget strlen"},
     {"@read @string @slow",
      "getrange lcs substr"},
     {"@slow",
-     "cluster function memory module object script xgroup xinfo"},
+     "cluster function memory module object script xgroup"},
     {"@slow @connection",
      "wait"},
     {"@slow @scripting",
@@ -179,9 +186,7 @@ static const struct {
     {"@write @sortedset @slow @blocking",
      "bzmpop"},
     {"@write @stream @fast",
-     "xack xadd xautoclaim xclaim xdel xsetid"},
-    {"@write @stream @slow",
-     "xtrim"},
+     "xack xautoclaim xclaim xsetid"},
     {"@write @stream @slow @blocking",
      "xreadgroup"},
     {"@write @string @fast",
@@ -201,8 +206,6 @@ static const struct {
      "object|help"},
     {"@read @slow",
      "memory|usage"},
-    {"@read @stream @slow",
-     "xinfo|consumers xinfo|groups xinfo|stream"},
     {"@slow",
      "cluster|countkeysinslot cluster|getkeysinslot cluster|help cluster|info "
      "cluster|keyslot cluster|links cluster|myid cluster|nodes cluster|shards "
@@ -212,7 +215,7 @@ static const struct {
      "function|dump function|help function|kill function|list function|stats script|debug "
      "script|exists script|flush script|help script|kill script|load"},
     {"@stream @slow",
-     "xgroup|help xinfo|help"},
+     "xgroup|help"},
     {"@write @slow @scripting",
      "function|delete function|flush function|load function|restore"},
     {"@write @stream @slow",
@@ -368,7 +371,8 @@ bool cmd_acl_check(client *c, const command *cmd, int argc, slice *argv, char *e
         snprintf(err, err_len, "NOPERM this user has no permissions to run the '%s' command", cmd->name);
     } else {
         log_denial(c, r, context, argv[idx].ptr, argv[idx].len);
-        snprintf(err, err_len, "NOPERM this user has no permissions to access one of the channels used as arguments");
+        snprintf(err, err_len, "NOPERM this user has no permissions to access one of the %s used as arguments",
+                 r == ACL_DENIED_KEY ? "keys" : "channels");
     }
     return false;
 }
@@ -384,8 +388,9 @@ bool cmd_acl_check_queued(client *c, const command *cmd, int argc, slice *argv) 
     else log_denial(c, r, ACL_CTX_MULTI, argv[idx].ptr, argv[idx].len);
     client_add_errorf(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the "
                          "EXEC call. This command is no longer allowed for the following reason: %s",
-                      r == ACL_DENIED_CMD ? "no permission to execute the command or subcommand"
-                                          : "no permission to access one of the channels used as arguments");
+                      r == ACL_DENIED_CMD   ? "no permission to execute the command or subcommand"
+                      : r == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                                            : "no permission to access one of the channels used as arguments");
     return false;
 }
 
@@ -692,10 +697,10 @@ void cmd_acl_dryrun(client *c, int argc, slice *argv) {
     buf msg = {0};
     if (r == ACL_DENIED_CMD) {
         buf_printf(&msg, "This user has no permissions to run the '%s' command", cmd->name);
-    } else if (r == ACL_DENIED_CHANNEL) {
+    } else if (r == ACL_DENIED_CHANNEL || r == ACL_DENIED_KEY) {
         buf_append_str(&msg, "This user has no permissions to access the '");
         buf_append(&msg, cargv[idx].ptr, cargv[idx].len);
-        buf_append_str(&msg, "' channel");
+        buf_append_str(&msg, r == ACL_DENIED_KEY ? "' key" : "' channel");
     }
     if (r == ACL_OK) client_add_ok(c);
     else resp_add_bulk(client_reply_buf(c), msg.data, msg.len);

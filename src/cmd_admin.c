@@ -341,16 +341,27 @@ static size_t count_subs(const command *cmd) {
 }
 
 static void add_key_spec(buf *b, const command_key_spec *ks, int proto) {
-    resp_add_map_len(b, 3, proto);
+    resp_add_map_len(b, ks->notes ? 4 : 3, proto);
+    if (ks->notes) {
+        resp_add_bulk_str(b, "notes");
+        resp_add_bulk_str(b, ks->notes);
+    }
     resp_add_bulk_str(b, "flags");
     add_word_set(b, ks->flags, proto);
     resp_add_bulk_str(b, "begin_search");
     resp_add_map_len(b, 2, proto);
     resp_add_bulk_str(b, "type");
-    resp_add_bulk_str(b, "index");
+    resp_add_bulk_str(b, ks->keyword ? "keyword" : "index");
     resp_add_bulk_str(b, "spec");
-    resp_add_map_len(b, 1, proto);
-    resp_add_bulk_str(b, "index");
+    if (ks->keyword) {
+        resp_add_map_len(b, 2, proto);
+        resp_add_bulk_str(b, "keyword");
+        resp_add_bulk_str(b, ks->keyword);
+        resp_add_bulk_str(b, "startfrom");
+    } else {
+        resp_add_map_len(b, 1, proto);
+        resp_add_bulk_str(b, "index");
+    }
     resp_add_int(b, ks->begin_index);
     resp_add_bulk_str(b, "find_keys");
     resp_add_map_len(b, 2, proto);
@@ -444,11 +455,15 @@ static void add_field(buf *b, const char *key, const char *value) {
 }
 
 static void add_arg_docs(buf *b, const command_arg *a, int proto) {
-    long long fields = 2 + !!a->display_text + !!a->token + !!a->since + !!a->flags + !!a->deprecated_since +
-                       !!a->args;
+    long long fields = 2 + !!a->key_spec_index1 + !!a->display_text + !!a->token + !!a->since + !!a->flags +
+                       !!a->deprecated_since + !!a->args;
     resp_add_map_len(b, fields, proto);
     add_field(b, "name", a->name);
     add_field(b, "type", a->type);
+    if (a->key_spec_index1) {
+        resp_add_bulk_str(b, "key_spec_index");
+        resp_add_int(b, a->key_spec_index1 - 1);
+    }
     if (a->display_text) add_field(b, "display_text", a->display_text);
     if (a->token) add_field(b, "token", a->token);
     if (a->since) add_field(b, "since", a->since);

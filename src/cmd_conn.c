@@ -476,22 +476,27 @@ void cmd_client_no_touch(client *c, int argc, slice *argv) {
 }
 
 void cmd_client_unblock(client *c, int argc, slice *argv) {
-    /* Nothing ever blocks here, so there is never a client to unblock. */
+    /* Only XREAD BLOCK blocks here (cmd_history.c). */
     long long id;
     if (!util_parse_ll(argv[2].ptr, argv[2].len, &id)) {
         client_add_error(c, ERR_NOT_INTEGER);
         return;
     }
-    if (argc == 4 && !util_eq_nocase(argv[3].ptr, argv[3].len, "timeout") &&
-        !util_eq_nocase(argv[3].ptr, argv[3].len, "error")) {
-        client_add_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-        return;
+    bool error = false;
+    if (argc == 4) {
+        error = util_eq_nocase(argv[3].ptr, argv[3].len, "error");
+        if (!error && !util_eq_nocase(argv[3].ptr, argv[3].len, "timeout")) {
+            client_add_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
     }
     if (argc > 4) {
         client_add_error(c, ERR_SYNTAX);
         return;
     }
-    resp_add_int(client_reply_buf(c), 0);
+    client *target = id > 0 ? client_by_id((uint64_t)id) : NULL;
+    bool done = target && cmd_history_unblock(target, error);
+    resp_add_int(client_reply_buf(c), done ? 1 : 0);
 }
 
 void cmd_client_help(client *c, int argc, slice *argv) {

@@ -4,6 +4,7 @@
 #define CMD_HANDLERS_H
 
 #include "commands.h"
+#include "history.h"
 #include "pubsub.h"
 
 typedef struct pubsub pubsub;
@@ -34,6 +35,11 @@ cmd_proc cmd_pubsub_shardchannels, cmd_pubsub_shardnumsub, cmd_pubsub_help;
  * relay's upstream messages enter here. */
 long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, const char *ch, size_t chlen,
                             const char *msg, size_t msglen);
+/* A local PUBLISH of msg to ch (not in relay mode), no reply: delivers to
+ * subscribers and appends to the channel's history if it has one, serving
+ * blocked readers. *id (if not NULL) gets the new entry's id, 0-0 when the
+ * channel has no history. Returns the deliveries. */
+long long cmd_pubsub_publish_local(client *c, const slice *ch, const slice *msg, history_id *id);
 /* Drops every subscription of c without notifications (RESET). */
 void cmd_pubsub_release(client *c);
 /* Counters for INFO stats. */
@@ -47,6 +53,19 @@ cmd_proc cmd_client_id, cmd_client_setname, cmd_client_getname, cmd_client_list;
 cmd_proc cmd_client_info, cmd_client_kill, cmd_client_setinfo, cmd_client_reply;
 cmd_proc cmd_client_no_evict, cmd_client_no_touch, cmd_client_help;
 cmd_proc cmd_client_unblock;
+
+/* cmd_history.c */
+cmd_proc cmd_xrange, cmd_xrevrange, cmd_xread, cmd_xlen, cmd_xadd, cmd_xtrim, cmd_xdel;
+cmd_proc cmd_xinfo_stream, cmd_xinfo_groups, cmd_xinfo_consumers, cmd_xinfo_help;
+/* After an append to h: serves the readers blocked on its channel. */
+void cmd_history_wake(const history *h);
+/* CLIENT UNBLOCK: ends c's XREAD BLOCK with the null reply, or with
+ * -UNBLOCKED when error; false if c is not blocked. */
+bool cmd_history_unblock(client *c, bool error);
+/* The free hook: forgets c's block, if any. */
+void cmd_history_client_gone(client *c);
+/* Readers blocked in XREAD (INFO). */
+long long cmd_history_blocked(void);
 
 /* cmd_monitor.c */
 cmd_proc cmd_monitor;

@@ -18,6 +18,7 @@
 #include "client.h"
 #include "frame.h"
 #include "glob.h"
+#include "history.h"
 #include "mem.h"
 #include "pubsub.h"
 #include "resp.h"
@@ -192,21 +193,49 @@ long long cmd_pubsub_fanout(pubsub_kind kind, const char *pattern, size_t plen, 
     return n;
 }
 
-static void publish_generic(client *c, slice *argv, bool shard) {
-    if (upstream_is_relay()) {
-        /* Relay mode: the upstream publishes, and its reply is ours; local
-         * subscribers get the message when it comes back from upstream. */
-        upstream_publish(c, shard, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len);
-        return;
+/* Bytes of the bulk header "$<len>\r\n". */
+static size_t bulk_header_len(size_t len) {
+    size_t digits = 1;
+    while (len >= 10) len /= 10, digits++;
+    return digits + 3;
+}
+
+static long long publish_to(client *c, const slice *ch, const slice *msg, bool shard, history_id *id) {
+    publish_ctx p = {c, ch, msg, shard, {NULL, NULL}, NULL, {NULL, NULL}};
+    /* A channel with history keeps the RESP2 frame subscribers share: it
+     * is built first so that the history retains the very same bytes. */
+    history *h = !shard && history_enabled() ? history_for_publish(ch->ptr, ch->len) : NULL;
+    if (h) p.plain[0] = encode_message(&p, NULL, 0, 2);
+    long long n = pubsub_publish(cmd_env.ps, shard ? PUBSUB_SHARD : PUBSUB_CHANNEL, ch->ptr, ch->len, deliver, &p);
+    if (h) {
+        size_t off = p.plain[0]->len - msg->len - 2 - bulk_header_len(msg->len);
+        history_id nid = history_append(h, p.plain[0], off, msg->len);
+        if (id) *id = nid;
+        cmd_history_wake(h);
+    } else if (id) {
+        id->ms = id->seq = 0;
     }
-    publish_ctx p = {c, &argv[1], &argv[2], shard, {NULL, NULL}, NULL, {NULL, NULL}};
-    long long n = pubsub_publish(cmd_env.ps, shard ? PUBSUB_SHARD : PUBSUB_CHANNEL,
-                                 argv[1].ptr, argv[1].len, deliver, &p);
     for (int i = 0; i < 2; i++) {
         frame_release(p.plain[i]);
         frame_release(p.pat[i]);
     }
     messages_published++;
+    return n;
+}
+
+long long cmd_pubsub_publish_local(client *c, const slice *ch, const slice *msg, history_id *id) {
+    return publish_to(c, ch, msg, false, id);
+}
+
+static void publish_generic(client *c, slice *argv, bool shard) {
+    if (upstream_is_relay()) {
+        /* Relay mode: the upstream publishes, and its reply is ours; local
+         * subscribers get the message when it comes back from upstream.
+         * Histories are not kept in relay mode yet (issue 11). */
+        upstream_publish(c, shard, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len);
+        return;
+    }
+    long long n = publish_to(c, &argv[1], &argv[2], shard, NULL);
     resp_add_int(client_reply_buf(c), n);
     if (c->deferred_count && commands_nesting() < 2) client_flush_pushes(c);
 }

@@ -137,6 +137,14 @@ static command latency_subs[] = {
     END,
 };
 
+static command xinfo_subs[] = {
+    SUB("xinfo|consumers", cmd_xinfo_consumers),
+    SUB("xinfo|groups", cmd_xinfo_groups),
+    SUB("xinfo|help", cmd_xinfo_help),
+    SUB("xinfo|stream", cmd_xinfo_stream),
+    END,
+};
+
 static command table[] = {
     CMD("acl", NULL, 0, acl_subs),
     CMD("auth", cmd_auth, CMD_NO_AUTH, NULL),
@@ -172,6 +180,15 @@ static command table[] = {
     CMD("sunsubscribe", cmd_sunsubscribe, CMD_PUBSUB_OK, NULL),
     CMD("time", cmd_time, 0, NULL),
     CMD("unsubscribe", cmd_unsubscribe, CMD_PUBSUB_OK, NULL),
+    /* Channel histories as streams (cmd_history.c) */
+    CMD("xadd", cmd_xadd, 0, NULL),
+    CMD("xdel", cmd_xdel, 0, NULL),
+    CMD("xinfo", NULL, 0, xinfo_subs),
+    CMD("xlen", cmd_xlen, 0, NULL),
+    CMD("xrange", cmd_xrange, 0, NULL),
+    CMD("xread", cmd_xread, 0, NULL),
+    CMD("xrevrange", cmd_xrevrange, 0, NULL),
+    CMD("xtrim", cmd_xtrim, 0, NULL),
 };
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))
@@ -198,9 +215,9 @@ static const char *const redis_only[] = {
     "script", "sdiff", "sdiffstore", "set", "setbit", "setex", "setnx", "setrange", "sinter",
     "sintercard", "sinterstore", "sismember", "slaveof", "smembers", "smismember", "smove", "sort",
     "sort_ro", "spop", "srandmember", "srem", "sscan", "strlen", "substr", "sunion", "sunionstore",
-    "swapdb", "sync", "touch", "ttl", "type", "unlink", "unwatch", "wait", "watch", "xack", "xadd",
-    "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending", "xrange", "xread",
-    "xreadgroup", "xrevrange", "xsetid", "xtrim", "zadd", "zcard", "zcount", "zdiff", "zdiffstore",
+    "swapdb", "sync", "touch", "ttl", "type", "unlink", "unwatch", "wait", "watch", "xack",
+    "xautoclaim", "xclaim", "xgroup", "xpending",
+    "xreadgroup", "xsetid", "zadd", "zcard", "zcount", "zdiff", "zdiffstore",
     "zincrby", "zinter", "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax",
     "zpopmin", "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem",
     "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex",

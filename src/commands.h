@@ -30,17 +30,21 @@ typedef struct command_arg {
     const char *deprecated_since; /* NULL: not deprecated */
     unsigned flags;           /* CMD_ARG_* */
     const struct command_arg *args; /* children of oneof/block, NULL-name terminated, or NULL */
+    int key_spec_index1;      /* key_spec_index + 1; 0: not reported */
 } command_arg;
 
 #define CMD_ARG_OPTIONAL  (1u << 0)
 #define CMD_ARG_MULTIPLE  (1u << 1)
 #define CMD_ARG_MULTIPLE_TOKEN (1u << 2)
 
-/* A key spec: begin_search by index, find_keys by range (all ours are). */
+/* A key spec: begin_search by index (or by keyword, from begin_index),
+ * find_keys by range (all ours are). */
 typedef struct command_key_spec {
     const char *flags;        /* space-separated: "not_key" */
-    int begin_index;
+    int begin_index;          /* the index, or the keyword's startfrom */
     int last_key, key_step, limit;
+    const char *notes;        /* NULL: not reported */
+    const char *keyword;      /* NULL: begin_search by index */
 } command_key_spec;
 
 typedef struct command_history {

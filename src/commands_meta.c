@@ -5,43 +5,43 @@
 #include "commands.h"
 
 static const command_arg args_acl_cat_1[] = {
-    {"category", "string", "category", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"category", "string", "category", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_acl_deluser[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
 static const command_arg args_acl_deluser_2[] = {
-    {"username", "string", "username", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"username", "string", "username", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_acl_dryrun_3[] = {
-    {"username", "string", "username", NULL, NULL, NULL, 0, NULL},
-    {"command", "string", "command", NULL, NULL, NULL, 0, NULL},
-    {"arg", "string", "arg", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"username", "string", "username", NULL, NULL, NULL, 0, NULL, 0},
+    {"command", "string", "command", NULL, NULL, NULL, 0, NULL, 0},
+    {"arg", "string", "arg", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_acl_genpass_4[] = {
-    {"bits", "integer", "bits", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"bits", "integer", "bits", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_acl_getuser[] = {
     {"6.2.0", "Added Pub/Sub channel patterns."},
     {"7.0.0", "Added selectors and changed the format of key and channel patterns from a list to their rule representation."},
 };
 static const command_arg args_acl_getuser_5[] = {
-    {"username", "string", "username", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"username", "string", "username", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_acl_log[] = {
     {"7.2.0", "Added entry ID, timestamp created, and timestamp last updated."},
 };
 static const command_arg args_acl_log_7[] = {
-    {"count", "integer", "count", NULL, NULL, NULL, 0, NULL},
-    {"reset", "pure-token", "reset", "RESET", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"count", "integer", "count", NULL, NULL, NULL, 0, NULL, 0},
+    {"reset", "pure-token", "reset", "RESET", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_acl_log_6[] = {
-    {"operation", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_acl_log_7},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"operation", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_acl_log_7, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_acl_save[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
 static const char *const tips_acl_setuser[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
@@ -50,26 +50,26 @@ static const command_history history_acl_setuser[] = {
     {"7.0.0", "Added selectors and key based permissions."},
 };
 static const command_arg args_acl_setuser_8[] = {
-    {"username", "string", "username", NULL, NULL, NULL, 0, NULL},
-    {"rule", "string", "rule", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"username", "string", "username", NULL, NULL, NULL, 0, NULL, 0},
+    {"rule", "string", "rule", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_auth[] = {
     {"6.0.0", "Added ACL style (username and password)."},
 };
 static const command_arg args_auth_9[] = {
-    {"username", "string", "username", NULL, "6.0.0", NULL, CMD_ARG_OPTIONAL, NULL},
-    {"password", "string", "password", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"username", "string", "username", NULL, "6.0.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"password", "string", "password", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_caching_11[] = {
-    {"yes", "pure-token", "yes", "YES", NULL, NULL, 0, NULL},
-    {"no", "pure-token", "no", "NO", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"yes", "pure-token", "yes", "YES", NULL, NULL, 0, NULL, 0},
+    {"no", "pure-token", "no", "NO", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_caching_10[] = {
-    {"mode", "oneof", NULL, NULL, NULL, NULL, 0, args_client_caching_11},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"mode", "oneof", NULL, NULL, NULL, NULL, 0, args_client_caching_11, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_client_info[] = {"nondeterministic_output", NULL};
 static const command_history history_client_kill[] = {
@@ -80,35 +80,35 @@ static const command_history history_client_kill[] = {
     {"6.2.0", "`LADDR` option."},
 };
 static const command_arg args_client_kill_15[] = {
-    {"normal", "pure-token", "normal", "NORMAL", NULL, NULL, 0, NULL},
-    {"master", "pure-token", "master", "MASTER", "3.2.0", NULL, 0, NULL},
-    {"slave", "pure-token", "slave", "SLAVE", NULL, NULL, 0, NULL},
-    {"replica", "pure-token", "replica", "REPLICA", "5.0.0", NULL, 0, NULL},
-    {"pubsub", "pure-token", "pubsub", "PUBSUB", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"normal", "pure-token", "normal", "NORMAL", NULL, NULL, 0, NULL, 0},
+    {"master", "pure-token", "master", "MASTER", "3.2.0", NULL, 0, NULL, 0},
+    {"slave", "pure-token", "slave", "SLAVE", NULL, NULL, 0, NULL, 0},
+    {"replica", "pure-token", "replica", "REPLICA", "5.0.0", NULL, 0, NULL, 0},
+    {"pubsub", "pure-token", "pubsub", "PUBSUB", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_kill_16[] = {
-    {"yes", "pure-token", "yes", "YES", NULL, NULL, 0, NULL},
-    {"no", "pure-token", "no", "NO", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"yes", "pure-token", "yes", "YES", NULL, NULL, 0, NULL, 0},
+    {"no", "pure-token", "no", "NO", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_kill_14[] = {
-    {"client-id", "integer", "client-id", "ID", "2.8.12", NULL, CMD_ARG_OPTIONAL, NULL},
-    {"client-type", "oneof", NULL, "TYPE", "2.8.12", NULL, CMD_ARG_OPTIONAL, args_client_kill_15},
-    {"username", "string", "username", "USER", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {"addr", "string", "ip:port", "ADDR", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {"laddr", "string", "ip:port", "LADDR", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL},
-    {"skipme", "oneof", NULL, "SKIPME", NULL, NULL, CMD_ARG_OPTIONAL, args_client_kill_16},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"client-id", "integer", "client-id", "ID", "2.8.12", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"client-type", "oneof", NULL, "TYPE", "2.8.12", NULL, CMD_ARG_OPTIONAL, args_client_kill_15, 0},
+    {"username", "string", "username", "USER", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"addr", "string", "ip:port", "ADDR", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"laddr", "string", "ip:port", "LADDR", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"skipme", "oneof", NULL, "SKIPME", NULL, NULL, CMD_ARG_OPTIONAL, args_client_kill_16, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_kill_13[] = {
-    {"old-format", "string", "ip:port", NULL, NULL, "2.8.12", 0, NULL},
-    {"new-format", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_client_kill_14},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"old-format", "string", "ip:port", NULL, NULL, "2.8.12", 0, NULL, 0},
+    {"new-format", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_client_kill_14, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_kill_12[] = {
-    {"filter", "oneof", NULL, NULL, NULL, NULL, 0, args_client_kill_13},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"filter", "oneof", NULL, NULL, NULL, NULL, 0, args_client_kill_13, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_client_list[] = {"nondeterministic_output", NULL};
 static const command_history history_client_list[] = {
@@ -120,139 +120,139 @@ static const command_history history_client_list[] = {
     {"7.0.3", "Added `ssub` field."},
 };
 static const command_arg args_client_list_18[] = {
-    {"normal", "pure-token", "normal", "NORMAL", NULL, NULL, 0, NULL},
-    {"master", "pure-token", "master", "MASTER", NULL, NULL, 0, NULL},
-    {"replica", "pure-token", "replica", "REPLICA", NULL, NULL, 0, NULL},
-    {"pubsub", "pure-token", "pubsub", "PUBSUB", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"normal", "pure-token", "normal", "NORMAL", NULL, NULL, 0, NULL, 0},
+    {"master", "pure-token", "master", "MASTER", NULL, NULL, 0, NULL, 0},
+    {"replica", "pure-token", "replica", "REPLICA", NULL, NULL, 0, NULL, 0},
+    {"pubsub", "pure-token", "pubsub", "PUBSUB", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_list_17[] = {
-    {"client-type", "oneof", NULL, "TYPE", "5.0.0", NULL, CMD_ARG_OPTIONAL, args_client_list_18},
-    {"client-id", "integer", "client-id", "ID", "6.2.0", NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"client-type", "oneof", NULL, "TYPE", "5.0.0", NULL, CMD_ARG_OPTIONAL, args_client_list_18, 0},
+    {"client-id", "integer", "client-id", "ID", "6.2.0", NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_no_evict_20[] = {
-    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL},
-    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL, 0},
+    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_no_evict_19[] = {
-    {"enabled", "oneof", NULL, NULL, NULL, NULL, 0, args_client_no_evict_20},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"enabled", "oneof", NULL, NULL, NULL, NULL, 0, args_client_no_evict_20, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_no_touch_22[] = {
-    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL},
-    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL, 0},
+    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_no_touch_21[] = {
-    {"enabled", "oneof", NULL, NULL, NULL, NULL, 0, args_client_no_touch_22},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"enabled", "oneof", NULL, NULL, NULL, NULL, 0, args_client_no_touch_22, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_client_pause[] = {
     {"6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."},
 };
 static const command_arg args_client_pause_24[] = {
-    {"write", "pure-token", "write", "WRITE", NULL, NULL, 0, NULL},
-    {"all", "pure-token", "all", "ALL", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"write", "pure-token", "write", "WRITE", NULL, NULL, 0, NULL, 0},
+    {"all", "pure-token", "all", "ALL", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_pause_23[] = {
-    {"timeout", "integer", "timeout", NULL, NULL, NULL, 0, NULL},
-    {"mode", "oneof", NULL, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, args_client_pause_24},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"timeout", "integer", "timeout", NULL, NULL, NULL, 0, NULL, 0},
+    {"mode", "oneof", NULL, NULL, "6.2.0", NULL, CMD_ARG_OPTIONAL, args_client_pause_24, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_reply_26[] = {
-    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL},
-    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL},
-    {"skip", "pure-token", "skip", "SKIP", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL, 0},
+    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL, 0},
+    {"skip", "pure-token", "skip", "SKIP", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_reply_25[] = {
-    {"action", "oneof", NULL, NULL, NULL, NULL, 0, args_client_reply_26},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"action", "oneof", NULL, NULL, NULL, NULL, 0, args_client_reply_26, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_client_setinfo[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
 static const command_arg args_client_setinfo_28[] = {
-    {"libname", "string", "libname", "LIB-NAME", NULL, NULL, 0, NULL},
-    {"libver", "string", "libver", "LIB-VER", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"libname", "string", "libname", "LIB-NAME", NULL, NULL, 0, NULL, 0},
+    {"libver", "string", "libver", "LIB-VER", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_setinfo_27[] = {
-    {"attr", "oneof", NULL, NULL, NULL, NULL, 0, args_client_setinfo_28},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"attr", "oneof", NULL, NULL, NULL, NULL, 0, args_client_setinfo_28, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_client_setname[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
 static const command_arg args_client_setname_29[] = {
-    {"connection-name", "string", "connection-name", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"connection-name", "string", "connection-name", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_tracking_31[] = {
-    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL},
-    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"on", "pure-token", "on", "ON", NULL, NULL, 0, NULL, 0},
+    {"off", "pure-token", "off", "OFF", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_tracking_30[] = {
-    {"status", "oneof", NULL, NULL, NULL, NULL, 0, args_client_tracking_31},
-    {"client-id", "integer", "client-id", "REDIRECT", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {"prefix", "string", "prefix", "PREFIX", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, NULL},
-    {"bcast", "pure-token", "bcast", "BCAST", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {"optin", "pure-token", "optin", "OPTIN", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {"optout", "pure-token", "optout", "OPTOUT", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {"noloop", "pure-token", "noloop", "NOLOOP", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"status", "oneof", NULL, NULL, NULL, NULL, 0, args_client_tracking_31, 0},
+    {"client-id", "integer", "client-id", "REDIRECT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"prefix", "string", "prefix", "PREFIX", NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE | CMD_ARG_MULTIPLE_TOKEN, NULL, 0},
+    {"bcast", "pure-token", "bcast", "BCAST", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"optin", "pure-token", "optin", "OPTIN", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"optout", "pure-token", "optout", "OPTOUT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"noloop", "pure-token", "noloop", "NOLOOP", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_unblock_33[] = {
-    {"timeout", "pure-token", "timeout", "TIMEOUT", NULL, NULL, 0, NULL},
-    {"error", "pure-token", "error", "ERROR", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"timeout", "pure-token", "timeout", "TIMEOUT", NULL, NULL, 0, NULL, 0},
+    {"error", "pure-token", "error", "ERROR", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_client_unblock_32[] = {
-    {"client-id", "integer", "client-id", NULL, NULL, NULL, 0, NULL},
-    {"unblock-type", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_client_unblock_33},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"client-id", "integer", "client-id", NULL, NULL, NULL, 0, NULL, 0},
+    {"unblock-type", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_client_unblock_33, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_command[] = {"nondeterministic_output_order", NULL};
 static const char *const tips_command_docs[] = {"nondeterministic_output_order", NULL};
 static const command_arg args_command_docs_34[] = {
-    {"command-name", "string", "command-name", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"command-name", "string", "command-name", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_command_getkeys_35[] = {
-    {"command", "string", "command", NULL, NULL, NULL, 0, NULL},
-    {"arg", "string", "arg", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"command", "string", "command", NULL, NULL, NULL, 0, NULL, 0},
+    {"arg", "string", "arg", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_command_getkeysandflags_36[] = {
-    {"command", "string", "command", NULL, NULL, NULL, 0, NULL},
-    {"arg", "string", "arg", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"command", "string", "command", NULL, NULL, NULL, 0, NULL, 0},
+    {"arg", "string", "arg", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_command_info[] = {"nondeterministic_output_order", NULL};
 static const command_history history_command_info[] = {
     {"7.0.0", "Allowed to be called with no argument to get info on all commands."},
 };
 static const command_arg args_command_info_37[] = {
-    {"command-name", "string", "command-name", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"command-name", "string", "command-name", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_command_list[] = {"nondeterministic_output_order", NULL};
 static const command_arg args_command_list_39[] = {
-    {"module-name", "string", "module-name", "MODULE", NULL, NULL, 0, NULL},
-    {"category", "string", "category", "ACLCAT", NULL, NULL, 0, NULL},
-    {"pattern", "pattern", "pattern", "PATTERN", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"module-name", "string", "module-name", "MODULE", NULL, NULL, 0, NULL, 0},
+    {"category", "string", "category", "ACLCAT", NULL, NULL, 0, NULL, 0},
+    {"pattern", "pattern", "pattern", "PATTERN", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_command_list_38[] = {
-    {"filterby", "oneof", NULL, "FILTERBY", NULL, NULL, CMD_ARG_OPTIONAL, args_command_list_39},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"filterby", "oneof", NULL, "FILTERBY", NULL, NULL, CMD_ARG_OPTIONAL, args_command_list_39, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_config_get[] = {
     {"7.0.0", "Added the ability to pass multiple pattern parameters in one call"},
 };
 static const command_arg args_config_get_40[] = {
-    {"parameter", "string", "parameter", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"parameter", "string", "parameter", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_config_resetstat[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
 static const char *const tips_config_rewrite[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
@@ -261,18 +261,18 @@ static const command_history history_config_set[] = {
     {"7.0.0", "Added the ability to set multiple parameters in one call."},
 };
 static const command_arg args_config_set_42[] = {
-    {"parameter", "string", "parameter", NULL, NULL, NULL, 0, NULL},
-    {"value", "string", "value", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"parameter", "string", "parameter", NULL, NULL, NULL, 0, NULL, 0},
+    {"value", "string", "value", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_config_set_41[] = {
-    {"data", "block", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_config_set_42},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"data", "block", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_config_set_42, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_dbsize[] = {"request_policy:all_shards", "response_policy:agg_sum", NULL};
 static const command_arg args_echo_43[] = {
-    {"message", "string", "message", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"message", "string", "message", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_flushall[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const command_history history_flushall[] = {
@@ -280,13 +280,13 @@ static const command_history history_flushall[] = {
     {"6.2.0", "Added the `SYNC` flushing mode modifier."},
 };
 static const command_arg args_flushall_45[] = {
-    {"async", "pure-token", "async", "ASYNC", "4.0.0", NULL, 0, NULL},
-    {"sync", "pure-token", "sync", "SYNC", "6.2.0", NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"async", "pure-token", "async", "ASYNC", "4.0.0", NULL, 0, NULL, 0},
+    {"sync", "pure-token", "sync", "SYNC", "6.2.0", NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_flushall_44[] = {
-    {"flush-type", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_flushall_45},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"flush-type", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_flushall_45, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_flushdb[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const command_history history_flushdb[] = {
@@ -294,156 +294,318 @@ static const command_history history_flushdb[] = {
     {"6.2.0", "Added the `SYNC` flushing mode modifier."},
 };
 static const command_arg args_flushdb_47[] = {
-    {"async", "pure-token", "async", "ASYNC", "4.0.0", NULL, 0, NULL},
-    {"sync", "pure-token", "sync", "SYNC", "6.2.0", NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"async", "pure-token", "async", "ASYNC", "4.0.0", NULL, 0, NULL, 0},
+    {"sync", "pure-token", "sync", "SYNC", "6.2.0", NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_flushdb_46[] = {
-    {"flush-type", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_flushdb_47},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"flush-type", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_flushdb_47, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_hello[] = {
     {"6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context."},
 };
 static const command_arg args_hello_50[] = {
-    {"username", "string", "username", NULL, NULL, NULL, 0, NULL},
-    {"password", "string", "password", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"username", "string", "username", NULL, NULL, NULL, 0, NULL, 0},
+    {"password", "string", "password", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_hello_49[] = {
-    {"protover", "integer", "protover", NULL, NULL, NULL, 0, NULL},
-    {"auth", "block", NULL, "AUTH", NULL, NULL, CMD_ARG_OPTIONAL, args_hello_50},
-    {"clientname", "string", "clientname", "SETNAME", NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"protover", "integer", "protover", NULL, NULL, NULL, 0, NULL, 0},
+    {"auth", "block", NULL, "AUTH", NULL, NULL, CMD_ARG_OPTIONAL, args_hello_50, 0},
+    {"clientname", "string", "clientname", "SETNAME", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_hello_48[] = {
-    {"arguments", "block", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_hello_49},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"arguments", "block", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_hello_49, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_info[] = {"nondeterministic_output", "request_policy:all_shards", "response_policy:special", NULL};
 static const command_history history_info[] = {
     {"7.0.0", "Added support for taking multiple section arguments."},
 };
 static const command_arg args_info_51[] = {
-    {"section", "string", "section", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"section", "string", "section", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_lastsave[] = {"nondeterministic_output", NULL};
 static const char *const tips_latency_doctor[] = {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special", NULL};
 static const char *const tips_latency_graph[] = {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special", NULL};
 static const command_arg args_latency_graph_52[] = {
-    {"event", "string", "event", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"event", "string", "event", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_latency_histogram[] = {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special", NULL};
 static const command_arg args_latency_histogram_53[] = {
-    {"command", "string", "command", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"command", "string", "command", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_latency_history[] = {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special", NULL};
 static const command_arg args_latency_history_54[] = {
-    {"event", "string", "event", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"event", "string", "event", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_latency_latest[] = {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special", NULL};
 static const char *const tips_latency_reset[] = {"request_policy:all_nodes", "response_policy:agg_sum", NULL};
 static const command_arg args_latency_reset_55[] = {
-    {"event", "string", "event", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"event", "string", "event", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_ping[] = {"request_policy:all_shards", "response_policy:all_succeeded", NULL};
 static const command_arg args_ping_56[] = {
-    {"message", "string", "message", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"message", "string", "message", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_psubscribe_57[] = {
-    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_publish_58[] = {
-    {"channel", "string", "channel", NULL, NULL, NULL, 0, NULL},
-    {"message", "string", "message", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"channel", "string", "channel", NULL, NULL, NULL, 0, NULL, 0},
+    {"message", "string", "message", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_pubsub_channels_59[] = {
-    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_pubsub_numsub_60[] = {
-    {"channel", "string", "channel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"channel", "string", "channel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_pubsub_shardchannels_61[] = {
-    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_pubsub_shardnumsub_62[] = {
-    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_punsubscribe_63[] = {
-    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"pattern", "pattern", "pattern", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_select_64[] = {
-    {"index", "integer", "index", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"index", "integer", "index", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_history history_shutdown[] = {
     {"7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."},
 };
 static const command_arg args_shutdown_66[] = {
-    {"nosave", "pure-token", "nosave", "NOSAVE", NULL, NULL, 0, NULL},
-    {"save", "pure-token", "save", "SAVE", NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"nosave", "pure-token", "nosave", "NOSAVE", NULL, NULL, 0, NULL, 0},
+    {"save", "pure-token", "save", "SAVE", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_shutdown_65[] = {
-    {"save-selector", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_shutdown_66},
-    {"now", "pure-token", "now", "NOW", "7.0.0", NULL, CMD_ARG_OPTIONAL, NULL},
-    {"force", "pure-token", "force", "FORCE", "7.0.0", NULL, CMD_ARG_OPTIONAL, NULL},
-    {"abort", "pure-token", "abort", "ABORT", "7.0.0", NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"save-selector", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_shutdown_66, 0},
+    {"now", "pure-token", "now", "NOW", "7.0.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"force", "pure-token", "force", "FORCE", "7.0.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"abort", "pure-token", "abort", "ABORT", "7.0.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_slowlog_get[] = {"request_policy:all_nodes", "nondeterministic_output", NULL};
 static const command_history history_slowlog_get[] = {
     {"4.0.0", "Added client IP address, port and name to the reply."},
 };
 static const command_arg args_slowlog_get_67[] = {
-    {"count", "integer", "count", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"count", "integer", "count", NULL, NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_slowlog_len[] = {"request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output", NULL};
 static const char *const tips_slowlog_reset[] = {"request_policy:all_nodes", "response_policy:all_succeeded", NULL};
 static const command_key_spec specs_spublish[] = {
-    {"not_key", 1, 0, 1, 0},
+    {"not_key", 1, 0, 1, 0, NULL, NULL},
 };
 static const command_arg args_spublish_68[] = {
-    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, 0, NULL},
-    {"message", "string", "message", NULL, NULL, NULL, 0, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, 0, NULL, 0},
+    {"message", "string", "message", NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_key_spec specs_ssubscribe[] = {
-    {"not_key", 1, -1, 1, 0},
+    {"not_key", 1, -1, 1, 0, NULL, NULL},
 };
 static const command_arg args_ssubscribe_69[] = {
-    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_arg args_subscribe_70[] = {
-    {"channel", "string", "channel", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"channel", "string", "channel", NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const command_key_spec specs_sunsubscribe[] = {
-    {"not_key", 1, -1, 1, 0},
+    {"not_key", 1, -1, 1, 0, NULL, NULL},
 };
 static const command_arg args_sunsubscribe_71[] = {
-    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"shardchannel", "string", "shardchannel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 static const char *const tips_time[] = {"nondeterministic_output", NULL};
 static const command_arg args_unsubscribe_72[] = {
-    {"channel", "string", "channel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},
+    {"channel", "string", "channel", NULL, NULL, NULL, CMD_ARG_OPTIONAL | CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const char *const tips_xadd[] = {"nondeterministic_output", NULL};
+static const command_key_spec specs_xadd[] = {
+    {"RW update", 1, 0, 1, 0, "UPDATE instead of INSERT because of the optional trimming feature", NULL},
+};
+static const command_history history_xadd[] = {
+    {"6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."},
+    {"7.0.0", "Added support for the `<ms>-*` explicit ID form."},
+};
+static const command_arg args_xadd_75[] = {
+    {"maxlen", "pure-token", NULL, "MAXLEN", NULL, NULL, 0, NULL, 0},
+    {"minid", "pure-token", NULL, "MINID", "6.2.0", NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xadd_76[] = {
+    {"equal", "pure-token", NULL, "=", NULL, NULL, 0, NULL, 0},
+    {"approximately", "pure-token", NULL, "~", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xadd_74[] = {
+    {"strategy", "oneof", NULL, NULL, NULL, NULL, 0, args_xadd_75, 0},
+    {"operator", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_xadd_76, 0},
+    {"threshold", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", NULL, "LIMIT", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xadd_77[] = {
+    {"auto_id", "pure-token", NULL, "*", NULL, NULL, 0, NULL, 0},
+    {"id", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xadd_78[] = {
+    {"field", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"value", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xadd_73[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"nomkstream", "pure-token", NULL, "NOMKSTREAM", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"trim", "block", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_xadd_74, 0},
+    {"id_or_auto", "oneof", NULL, NULL, NULL, NULL, 0, args_xadd_77, 0},
+    {"field_value", "block", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, args_xadd_78, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xdel[] = {
+    {"RW delete", 1, 0, 1, 0, NULL, NULL},
+};
+static const command_arg args_xdel_79[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"id", "string", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const char *const tips_xinfo_consumers[] = {"nondeterministic_output", NULL};
+static const command_key_spec specs_xinfo_consumers[] = {
+    {"RO access", 2, 0, 1, 0, NULL, NULL},
+};
+static const command_arg args_xinfo_consumers_80[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"groupname", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xinfo_groups[] = {
+    {"RO access", 2, 0, 1, 0, NULL, NULL},
+};
+static const command_history history_xinfo_groups[] = {
+    {"7.0.0", "Added the `entries-read` and `lag` fields"},
+};
+static const command_arg args_xinfo_groups_81[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xinfo_stream[] = {
+    {"RO access", 2, 0, 1, 0, NULL, NULL},
+};
+static const command_history history_xinfo_stream[] = {
+    {"6.0.0", "Added the `FULL` modifier."},
+    {"7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields"},
+};
+static const command_arg args_xinfo_stream_83[] = {
+    {"count", "integer", NULL, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xinfo_stream_82[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"full", "block", NULL, "FULL", NULL, NULL, CMD_ARG_OPTIONAL, args_xinfo_stream_83, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xlen[] = {
+    {"RO", 1, 0, 1, 0, NULL, NULL},
+};
+static const command_arg args_xlen_84[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xrange[] = {
+    {"RO access", 1, 0, 1, 0, NULL, NULL},
+};
+static const command_history history_xrange[] = {
+    {"6.2.0", "Added exclusive ranges."},
+};
+static const command_arg args_xrange_85[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"start", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"end", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", NULL, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xread[] = {
+    {"RO access", 1, -1, 1, 2, NULL, "STREAMS"},
+};
+static const command_arg args_xread_87[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 1},
+    {"id", "string", NULL, NULL, NULL, NULL, CMD_ARG_MULTIPLE, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xread_86[] = {
+    {"count", "integer", NULL, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"milliseconds", "integer", NULL, "BLOCK", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {"streams", "block", NULL, "STREAMS", NULL, NULL, 0, args_xread_87, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_key_spec specs_xrevrange[] = {
+    {"RO access", 1, 0, 1, 0, NULL, NULL},
+};
+static const command_history history_xrevrange[] = {
+    {"6.2.0", "Added exclusive ranges."},
+};
+static const command_arg args_xrevrange_88[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"end", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"start", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", NULL, "COUNT", NULL, NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const char *const tips_xtrim[] = {"nondeterministic_output", NULL};
+static const command_key_spec specs_xtrim[] = {
+    {"RW delete", 1, 0, 1, 0, NULL, NULL},
+};
+static const command_history history_xtrim[] = {
+    {"6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."},
+};
+static const command_arg args_xtrim_91[] = {
+    {"maxlen", "pure-token", NULL, "MAXLEN", NULL, NULL, 0, NULL, 0},
+    {"minid", "pure-token", NULL, "MINID", "6.2.0", NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xtrim_92[] = {
+    {"equal", "pure-token", NULL, "=", NULL, NULL, 0, NULL, 0},
+    {"approximately", "pure-token", NULL, "~", NULL, NULL, 0, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xtrim_90[] = {
+    {"strategy", "oneof", NULL, NULL, NULL, NULL, 0, args_xtrim_91, 0},
+    {"operator", "oneof", NULL, NULL, NULL, NULL, CMD_ARG_OPTIONAL, args_xtrim_92, 0},
+    {"threshold", "string", NULL, NULL, NULL, NULL, 0, NULL, 0},
+    {"count", "integer", NULL, "LIMIT", "6.2.0", NULL, CMD_ARG_OPTIONAL, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+static const command_arg args_xtrim_89[] = {
+    {"key", "key", NULL, NULL, NULL, NULL, 0, NULL, 1},
+    {"trim", "block", NULL, NULL, NULL, NULL, 0, args_xtrim_90, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 
 const command_meta commands_meta[] = {
@@ -1011,6 +1173,78 @@ const command_meta commands_meta[] = {
      "2.0.0", "pubsub", "O(N) where N is the number of channels to unsubscribe.",
      NULL, NULL, NULL,
      NULL, 0, args_unsubscribe_72},
+    {"xadd", -5, "write denyoom fast", 1, 1, 1, "@write @stream @fast",
+     tips_xadd, specs_xadd, 1,
+     "Appends a new entry to a stream",
+     "5.0.0", "stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+     NULL, NULL, NULL,
+     history_xadd, 2, args_xadd_73},
+    {"xdel", -3, "write fast", 1, 1, 1, "@write @stream @fast",
+     NULL, specs_xdel, 1,
+     "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+     "5.0.0", "stream", "O(1) for each single item to delete in the stream, regardless of the stream size.",
+     NULL, NULL, NULL,
+     NULL, 0, args_xdel_79},
+    {"xinfo", -2, "", 0, 0, 0, "@slow",
+     NULL, NULL, 0,
+     "A container for stream introspection commands",
+     "5.0.0", "stream", "Depends on subcommand.",
+     NULL, NULL, NULL,
+     NULL, 0, NULL},
+    {"xinfo|consumers", 4, "readonly", 2, 2, 1, "@read @stream @slow",
+     tips_xinfo_consumers, specs_xinfo_consumers, 1,
+     "List the consumers in a consumer group",
+     "5.0.0", "stream", "O(1)",
+     NULL, NULL, NULL,
+     NULL, 0, args_xinfo_consumers_80},
+    {"xinfo|groups", 3, "readonly", 2, 2, 1, "@read @stream @slow",
+     NULL, specs_xinfo_groups, 1,
+     "List the consumer groups of a stream",
+     "5.0.0", "stream", "O(1)",
+     NULL, NULL, NULL,
+     history_xinfo_groups, 1, args_xinfo_groups_81},
+    {"xinfo|help", 2, "loading stale", 0, 0, 0, "@stream @slow",
+     NULL, NULL, 0,
+     "Show helpful text about the different subcommands",
+     "5.0.0", "stream", "O(1)",
+     NULL, NULL, NULL,
+     NULL, 0, NULL},
+    {"xinfo|stream", -3, "readonly", 2, 2, 1, "@read @stream @slow",
+     NULL, specs_xinfo_stream, 1,
+     "Get information about a stream",
+     "5.0.0", "stream", "O(1)",
+     NULL, NULL, NULL,
+     history_xinfo_stream, 2, args_xinfo_stream_82},
+    {"xlen", 2, "readonly fast", 1, 1, 1, "@read @stream @fast",
+     NULL, specs_xlen, 1,
+     "Return the number of entries in a stream",
+     "5.0.0", "stream", "O(1)",
+     NULL, NULL, NULL,
+     NULL, 0, args_xlen_84},
+    {"xrange", -4, "readonly", 1, 1, 1, "@read @stream @slow",
+     NULL, specs_xrange, 1,
+     "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+     "5.0.0", "stream", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+     NULL, NULL, NULL,
+     history_xrange, 1, args_xrange_85},
+    {"xread", -4, "readonly blocking movablekeys", 0, 0, 0, "@read @stream @slow @blocking",
+     NULL, specs_xread, 1,
+     "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+     "5.0.0", "stream", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+     NULL, NULL, NULL,
+     NULL, 0, args_xread_86},
+    {"xrevrange", -4, "readonly", 1, 1, 1, "@read @stream @slow",
+     NULL, specs_xrevrange, 1,
+     "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+     "5.0.0", "stream", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+     NULL, NULL, NULL,
+     history_xrevrange, 1, args_xrevrange_88},
+    {"xtrim", -4, "write", 1, 1, 1, "@write @stream @slow",
+     tips_xtrim, specs_xtrim, 1,
+     "Trims the stream to (approximately if '~' is passed) a certain size",
+     "5.0.0", "stream", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+     NULL, NULL, NULL,
+     history_xtrim, 1, args_xtrim_89},
 };
 
 const size_t commands_meta_count = sizeof(commands_meta) / sizeof(commands_meta[0]);

@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "glob.h"
+#include "history.h"
 #include "log.h"
 #include "mem.h"
 #include "util.h"
@@ -52,6 +53,7 @@ static const char *const upstream_cluster_names[] = {"no", "yes", "auto", NULL};
 static int check_hz(long long *v, char *err, size_t errlen);
 static int apply_dir(const char *name, char *err, size_t errlen);
 static int canon_upstream(int argc, char **argv, buf *out, char *err, size_t errlen);
+static int canon_channel_history(int argc, char **argv, buf *out, char *err, size_t errlen);
 
 #define DEF(n, t, s, f, d, lo, hi, en, field) {n, NULL, t, s, f, d, lo, hi, en, &cfg.field, NULL, NULL, NULL}
 #define BOOL_DEF(n, f, field, d) DEF(n, CONFIG_T_BOOL, CONFIG_S_BOOL, f, d, 0, 0, NULL, field)
@@ -129,10 +131,20 @@ static const config_def core_defs[] = {
     MEM_DEF("upstream-hold-bytes", 0, upstream_hold_bytes, "64mb", 0),
     DEF("upstream-refresh-period", CONFIG_T_INT, CONFIG_S_LL, 0, "5000", 100, LLONG_MAX, NULL,
         upstream_refresh_period),
+    /* Channel history: any number of lines, each adding rules (as save) */
+    {"channel-history", NULL, CONFIG_T_STRING, CONFIG_S_PTR, CONFIG_F_MULTI_ARG | CONFIG_F_APPEND, "", 0, 0, NULL,
+     &cfg.channel_history, canon_channel_history, NULL, NULL},
+    MEM_DEF("channel-history-max-memory", 0, channel_history_max_memory, "0", 0),
 };
 
 #define CORE_COUNT (sizeof(core_defs) / sizeof(core_defs[0]))
 #define MAX_DEFS 256
+
+/* channel-history <glob> <max-messages> [<max-seconds>] ...: history.c
+ * knows the rule syntax; the canonical form always has three fields. */
+static int canon_channel_history(int argc, char **argv, buf *out, char *err, size_t errlen) {
+    return history_rules_parse(argc, argv, out, err, errlen);
+}
 
 static int check_hz(long long *v, char *err, size_t errlen) {
     (void)err, (void)errlen;

@@ -109,6 +109,9 @@ typedef struct config {
     long long upstream_hold_ms;     /* how long a PUBLISH waits for a link */
     long long upstream_hold_bytes;  /* bytes of PUBLISHes held at most */
     long long upstream_refresh_period; /* ms between cluster topology refreshes */
+    /* Channel history (history.c reads these through the server's hooks) */
+    char *channel_history;          /* owned; canonical "glob n s ..." rules; "" = none */
+    long long channel_history_max_memory; /* bytes for all histories; 0 = no cap */
 } config;
 
 extern config cfg;

@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "mem.h"
 #include "pubsub.h"
+#include "history.h"
 #include "upstream.h"
 #include "version.h"
 
@@ -135,7 +136,7 @@ static void section_clients(buf *o) {
     buf_printf(o, "client_recent_max_input_buffer:%lld\r\n", st.client_recent_max_input_buffer);
     buf_printf(o, "client_recent_max_output_buffer:%lld\r\n", st.client_recent_max_output_buffer);
     /* Redis 7.4's fields in its order: exporters read pubsub_clients. */
-    buf_printf(o, "blocked_clients:0\r\ntracking_clients:0\r\n");
+    buf_printf(o, "blocked_clients:%lld\r\ntracking_clients:0\r\n", client_blocked_count());
     buf_printf(o, "pubsub_clients:%lld\r\n", st.pubsub_clients);
     buf_printf(o, "watching_clients:0\r\nclients_in_timeout_table:0\r\ntotal_watched_keys:0\r\n");
     buf_printf(o, "total_blocking_keys:0\r\ntotal_blocking_keys_on_nokey:0\r\n");
@@ -275,6 +276,25 @@ static void section_errorstats(buf *o) {
     client_error_codes_foreach(errorstat_line, o);
 }
 
+/* Shown only when some channel-history rule is configured. */
+static bool history_present(void) {
+    return history_enabled();
+}
+
+static void section_history(buf *o) {
+    history_stats st;
+    history_get_stats(&st);
+    buf_printf(o, "# History\r\n");
+    buf_printf(o, "history_rules:%zu\r\n", history_rule_count);
+    buf_printf(o, "history_channels:%lld\r\n", st.channels);
+    buf_printf(o, "history_entries:%lld\r\n", st.entries);
+    buf_printf(o, "history_bytes:%lld\r\n", st.bytes);
+    buf_printf(o, "history_max_memory:%lld\r\n", st.max_memory);
+    buf_printf(o, "history_evictions:%lld\r\n", st.evictions);
+    buf_printf(o, "history_blocked_readers:%lld\r\n", client_blocked_count());
+    buf_printf(o, "history_persistence:disabled\r\n");
+}
+
 typedef struct section {
     const char *name;
     const char *title;              /* for empty sections */
@@ -295,6 +315,7 @@ static const section sections[] = {
     {"errorstats", NULL, section_errorstats, true, NULL},
     {"cluster", NULL, section_cluster, true, NULL},
     {"upstream", NULL, upstream_info, true, upstream_is_relay},
+    {"history", NULL, section_history, true, history_present},
     {"keyspace", "Keyspace", NULL, true, NULL},
     {"commandstats", NULL, section_commandstats, false, NULL},
     {"latencystats", "Latencystats", NULL, false, NULL},

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "dict.h"
 #include "ev.h"
+#include "history.h"
 #include "info.h"
 #include "log.h"
 #include "mem.h"
@@ -293,6 +294,7 @@ static long long cron(ev_loop *loop, long long id, void *data) {
         info_cron_sample();
         last_sample_ms = now;
     }
+    history_cron();   /* age trimming: a scan of the histories */
     if (now - last_clients_ms >= 1000) {
         client_cron();
         last_clients_ms = now;
@@ -357,7 +359,16 @@ static void write_pidfile(void) {
 }
 
 /* What the command modules keep about a client goes with it. */
+/* channel-history, channel-history-max-memory: the rules and the cap. */
+static int apply_history(const char *name, char *err, size_t errlen) {
+    (void)name;
+    if (history_configure(cfg.channel_history ? cfg.channel_history : "", err, errlen) == -1) return -1;
+    history_set_max_memory(cfg.channel_history_max_memory);
+    return 0;
+}
+
 static void on_client_free(client *c) {
+    cmd_history_client_gone(c);
     cmd_monitor_stop(c);
     cmd_tracking_off(c);
 }
@@ -367,6 +378,7 @@ static void shutdown_and_free(void) {
     close_listeners();
     upstream_shutdown();
     client_free_all();
+    history_free_all();
     tls_free();
     mem_free(server.tcp_bind_open);
     mem_free(server.tls_bind_open);
@@ -494,6 +506,13 @@ int main(int argc, char **argv) {
         config_set_apply_hook(tls_context_directives[i], apply_tls);
     config_set_apply_hook("loglevel", apply_loglevel);
     config_set_apply_hook("maxclients", apply_maxclients);
+    config_set_apply_hook("channel-history", apply_history);
+    config_set_apply_hook("channel-history-max-memory", apply_history);
+    char herr[256];
+    if (apply_history("channel-history", herr, sizeof(herr)) == -1) {
+        log_warning("channel-history: %s", herr);
+        return 1;
+    }
 
     setup_signals();
     log_notice("Running mode=%s, port=%d.", cfg.upstream && cfg.upstream[0] ? "relay" : "standalone", cfg.port);

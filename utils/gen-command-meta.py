@@ -116,22 +116,32 @@ def take_info(entry):
 
 
 def take_key_spec(name, spec):
-    d = dict(pairs(spec))
-    if set(d) != {"flags", "begin_search", "find_keys"}:
-        raise ValueError("%s: key spec fields %s" % (name, sorted(d)))
+    kv = pairs(spec)
+    d = dict(kv)
+    keys = [k for k, _ in kv]
+    if keys not in (["flags", "begin_search", "find_keys"], ["notes", "flags", "begin_search", "find_keys"]):
+        raise ValueError("%s: key spec fields %s" % (name, keys))
     bs = dict(pairs(d["begin_search"]))
     fk = dict(pairs(d["find_keys"]))
-    if bs["type"] != "index" or fk["type"] != "range":
-        raise ValueError("%s: only index/range key specs are supported" % name)
+    if bs["type"] not in ("index", "keyword") or fk["type"] != "range":
+        raise ValueError("%s: only index or keyword / range key specs are supported" % name)
     bss = dict(pairs(bs["spec"]))
     fks = dict(pairs(fk["spec"]))
-    return {"flags": words(d["flags"]), "index": bss["index"],
-            "lastkey": fks["lastkey"], "keystep": fks["keystep"], "limit": fks["limit"]}
+    out = {"flags": words(d["flags"]), "lastkey": fks["lastkey"], "keystep": fks["keystep"],
+           "limit": fks["limit"], "notes": d.get("notes"), "keyword": None, "index": 0}
+    if bs["type"] == "index":
+        out["index"] = bss["index"]
+    else:
+        if list(bss) != ["keyword", "startfrom"]:
+            raise ValueError("%s: keyword spec fields %s" % (name, list(bss)))
+        out["keyword"] = bss["keyword"]
+        out["index"] = bss["startfrom"]
+    return out
 
 
 DOC_KEYS = ["summary", "since", "group", "complexity", "doc_flags", "deprecated_since",
             "replaced_by", "history", "arguments", "subcommands"]
-ARG_KEYS = ["name", "type", "display_text", "token", "since", "flags", "deprecated_since",
+ARG_KEYS = ["name", "type", "key_spec_index", "display_text", "token", "since", "flags", "deprecated_since",
             "arguments"]
 
 
@@ -168,7 +178,8 @@ def take_arg(cmd, a):
     kv = pairs(a)
     check_order(cmd + " argument", [k for k, _ in kv], ARG_KEYS)
     d = dict(kv)
-    return {"name": d["name"], "type": d["type"], "display_text": d.get("display_text"),
+    return {"name": d["name"], "type": d["type"], "key_spec_index": d.get("key_spec_index"),
+            "display_text": d.get("display_text"),
             "token": d.get("token"), "since": d.get("since"),
             "deprecated_since": d.get("deprecated_since"),
             "flags": words(d["flags"]) if "flags" in d else [],
@@ -212,10 +223,11 @@ def emit_args(prefix, args):
     out.append("static const command_arg %s[] = {" % cname)
     for a, child in zip(args, children):
         flags = " | ".join(ARG_FLAG[f] for f in a["flags"]) or "0"
-        out.append("    {%s, %s, %s, %s, %s, %s, %s, %s}," % (
+        ksi = ", %d" % (0 if a["key_spec_index"] is None else a["key_spec_index"] + 1)
+        out.append("    {%s, %s, %s, %s, %s, %s, %s, %s%s}," % (
             cstr(a["name"]), cstr(a["type"]), cstr(a["display_text"]), cstr(a["token"]),
-            cstr(a["since"]), cstr(a["deprecated_since"]), flags, child))
-    out.append("    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},")
+            cstr(a["since"]), cstr(a["deprecated_since"]), flags, child, ksi))
+    out.append("    {NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},")
     out.append("};")
     return cname
 
@@ -256,8 +268,9 @@ def main():
         if m["specs"]:
             out.append("static const command_key_spec specs_%s[] = {" % p)
             for s in m["specs"]:
-                out.append("    {%s, %d, %d, %d, %d}," % (cstr(" ".join(s["flags"])), s["index"],
-                                                       s["lastkey"], s["keystep"], s["limit"]))
+                extra = ", %s, %s" % (cstr(s["notes"]), cstr(s["keyword"]))
+                out.append("    {%s, %d, %d, %d, %d%s}," % (cstr(" ".join(s["flags"])), s["index"],
+                                                         s["lastkey"], s["keystep"], s["limit"], extra))
             out.append("};")
         if m["history"]:
             out.append("static const command_history history_%s[] = {" % p)

@@ -16,6 +16,7 @@ extern const test_case pubsub_tests[];
 extern const test_case config_tests[];
 extern const test_case dict_tests[];
 extern const test_case acl_tests[];
+extern const test_case history_tests[];
 
 static const struct {
     const char *file;
@@ -28,6 +29,7 @@ static const struct {
     {"cluster", cluster_tests},
     {"dict", dict_tests},
     {"pubsub", pubsub_tests},
+    {"history", history_tests},
     {"config", config_tests},
     {"acl", acl_tests},
 };
