@@ -182,6 +182,7 @@ add_latency() { # subs size rate label
         local local "fanout --subscribers $1 --size $2 --rate $3 $RDUR" \
         "p50_us:lo:diff<=500 p99_us:lo:diff<=2000 p999_us:lo deliveries_per_s:hi server_cpu_pct:lo"
 }
+add_latency 1 16 1000 1k        # the hop alone: one subscriber, 1000 PUBLISH/s
 add_latency 100 16 50000 50k
 if [ "$MODE" = full ]; then add_latency 1000 16 100000 100k; fi
 [ "$RELAY_ONLY" = 1 ] && SCEN=()
@@ -507,7 +508,7 @@ SECTION=$DATA/results-$KEY.md
 {
     if [ "$RELAY_ONLY" = 1 ]; then echo "## \`utils/bench.sh --$MODE --relay\`"; else echo "## \`utils/bench.sh --$MODE\`"; fi
     echo
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per server per scenario, alternating, fresh server each run"
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per side (server, or set-up) per scenario, alternating, fresh servers each run"
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run); load average at start $LOAD_START, at end $LOAD_END (a quiet machine reads ~1 during a run: our server plus the tool)"
     echo "- ours: src/redis-pubsub-server built $OURS_BUILT (sha256 $OURS_SUM), tree at \`$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')\`$(cd "$ROOT" && [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo ' with uncommitted changes in src/'), $("$OURS" --version 2>/dev/null | head -1)"
     echo "- redis: $("$REDIS" --version)"

@@ -513,15 +513,18 @@ typedef struct snapshot {
     uint64_t t, published, replies, deliveries, bytes;
     int64_t cpu, tool_cpu;
     int64_t wait;               /* server's run-queue wait, -1 unknown */
-    int64_t other_cpu[4];       /* --other-pid processes */
+    int64_t other_cpu[4];       /* --other-pid processes: run time */
+    int64_t other_wait[4];      /* and run-queue wait */
 } snapshot;
 
 static snapshot snap(void) {
     snapshot s = { now_ns(), B.published, B.replies, B.deliveries, B.delivered_bytes,
-                   server_cpu_ns(), self_cpu_ns(), -1, {0} };
+                   server_cpu_ns(), self_cpu_ns(), -1, {0}, {0} };
     int64_t run;
     proc_sched_ns(opt.server_pid, &run, &s.wait);
-    for (int i = 0; i < opt.nother_pids; i++) s.other_cpu[i] = proc_run_ns(opt.other_pids[i]);
+    for (int i = 0; i < opt.nother_pids; i++)
+        if (proc_sched_ns(opt.other_pids[i], &s.other_cpu[i], &s.other_wait[i]) < 0)
+            s.other_cpu[i] = proc_cpu_ns(opt.other_pids[i]);
     return s;
 }
 
@@ -578,15 +581,21 @@ static void report_window(const snapshot *a, const snapshot *b, bool with_latenc
     out_num("server_runq_pct", a->wait >= 0 && b->wait >= 0
             ? 100.0 * (double)(b->wait - a->wait) / (double)(b->t - a->t) : -1, 2);
     if (opt.nother_pids > 0) {
-        char list[128];
-        size_t n = 0;
+        char list[128], wlist[128];
+        size_t n = 0, wn = 0;
         for (int i = 0; i < opt.nother_pids; i++) {
+            double span = (double)(b->t - a->t);
             double pct = a->other_cpu[i] >= 0 && b->other_cpu[i] >= 0
-                ? 100.0 * (double)(b->other_cpu[i] - a->other_cpu[i]) / (double)(b->t - a->t) : -1;
+                ? 100.0 * (double)(b->other_cpu[i] - a->other_cpu[i]) / span : -1;
+            double wpct = a->other_wait[i] >= 0 && b->other_wait[i] >= 0
+                ? 100.0 * (double)(b->other_wait[i] - a->other_wait[i]) / span : -1;
             n += (size_t)snprintf(list + n, sizeof list - n, "%s%.1f", i ? "," : "", pct);
             if (n >= sizeof list) n = sizeof list - 1;
+            wn += (size_t)snprintf(wlist + wn, sizeof wlist - wn, "%s%.2f", i ? "," : "", wpct);
+            if (wn >= sizeof wlist) wn = sizeof wlist - 1;
         }
         out_kv("other_cpu_pct", "%s", list);
+        out_kv("other_runq_pct", "%s", wlist);
     }
 }
 
