@@ -4,8 +4,14 @@
 #
 #   utils/bench.sh --quick          a few minutes: the headline scenarios
 #   utils/bench.sh --full           every scenario (about half an hour)
+#   utils/bench.sh --quick --relay  the relay-mode scenarios alone (~1.5 min)
 #   options: --runs N (per server, default 3), --only REGEX (scenario ids),
-#            --port-base P, --list, --no-plot, --no-pin
+#            --port-base P, --list, --no-plot, --no-pin, --relay
+#
+# Both sets end with the relay-mode scenarios (relay-*): there each row
+# compares two set-ups (a relay against our standalone node, or N=10000
+# against N=2 subscribers behind two relays) instead of ours and redis;
+# see "relay scenarios" below for the set-ups and their pinning.
 #
 # With two or more CPUs the server is pinned to CPU 0 and the tool to CPU 1
 # (taskset): on this kind of VM a wake-up across CPUs costs ~50 us, and an
@@ -36,6 +42,7 @@ ONLY=
 LIST=0
 PLOT=1
 PIN=1
+RELAY_ONLY=0
 PORT=${BENCH_PORT_BASE:-$((22000 + ($$ % 300) * 20))}
 
 die() { echo "bench.sh: $*" >&2; exit 2; }
@@ -50,12 +57,17 @@ while [ $# -gt 0 ]; do
     --list) LIST=1 ;;
     --no-plot) PLOT=0 ;;
     --no-pin) PIN=0 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --relay) RELAY_ONLY=1 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (try --help)" ;;
     esac
     shift
 done
 [ -n "$MODE" ] || die "say --quick or --full"
+# Results, raw lines and the docs section are per KEY: the mode, or
+# MODE-relay for a run of the relay scenarios alone (--relay).
+KEY=$MODE
+[ "$RELAY_ONLY" = 1 ] && KEY=$MODE-relay
 [ "$RUNS" -ge 1 ] 2>/dev/null || die "--runs must be a positive number"
 
 # ---------------------------------------------------------------- scenarios
@@ -130,8 +142,57 @@ else
     add "slow-100" "slow --slow 100 --size 1024 --duration 30" "rss_peak_growth_kb:lo:<=0.05 all_gone_ms:lo fast_lost:lo cpu_ns_per_delivery:lo"
 fi
 
+# ---------------------------------------------------------------- relay scenarios
+# Relay mode (issue 9): each scenario compares two set-ups in the same run,
+# "measured" against "baseline", alternating, fresh processes every run.
+# id | label A | topology A | tool args A | label B | topology B | tool args B | metrics
+# Metrics as above; a target bounds A/B (<=1.1) or A-B (diff<=500).
+# Topologies (start_topo): local = our standalone node; relay = a relay
+# whose upstream is redis-server, subscribers on the relay, the publisher on
+# the upstream, the relay measured; relay-path = publisher and subscribers
+# on the relay (publisher -> relay -> upstream -> relay -> subscribers);
+# relays2 = two relays with the subscribers split between them, the
+# publisher on the upstream, the upstream measured.
+if [ "$MODE" = quick ]; then
+    RDUR="--duration 2 --warmup 1"
+else
+    RDUR="--duration 5 --warmup 1"
+fi
+# Scenario 2 paces the publisher so both sides publish at the same rate: a
+# flat-out N=2 side would publish many times faster and batch its reads,
+# making its CPU per PUBLISH smaller for reasons that have nothing to do
+# with subscribers. 200/s x 10,000 subscribers (2M deliveries/s) is what
+# the CPU that holds the two relays and the tool keeps up with.
+RELAY_PUB_RATE=200
+RSCEN=()
+add_relay() { RSCEN+=("$1|$2|$3|$4|$5|$6|$7|$8"); }
+RELAY_CPU_METRICS="cpu_ns_per_delivery:lo:<=1.1 deliveries_per_s:hi p50_us:lo p99_us:lo server_cpu_pct:lo"
+add_relay "relay-cpu-1000x1024" relay relay "fanout --subscribers 1000 --size 1024 $RDUR" \
+    local local "fanout --subscribers 1000 --size 1024 $RDUR" "$RELAY_CPU_METRICS"
+add_relay "relay-cpu-10000x16" relay relay "fanout --subscribers 10000 --size 16 $RDUR" \
+    local local "fanout --subscribers 10000 --size 16 $RDUR" "$RELAY_CPU_METRICS"
+add_relay "relay-upstream-10000vs2" n10000 relays2 "fanout --subscribers 10000 --size 16 --publish-rate $RELAY_PUB_RATE $RDUR" \
+    n2 relays2 "fanout --subscribers 2 --size 16 --publish-rate $RELAY_PUB_RATE $RDUR" \
+    "cpu_ns_per_publish:lo:<=1.2 publish_per_s:hi server_cpu_pct:lo"
+# Latency at a load that leaves the relay most of its CPU: the relay's own
+# wait adds to the path twice (the PUBLISH in, the message back), so at a
+# load that keeps it ~70% busy, queueing, not the relay, sets the figure.
+add_latency() { # subs size rate label
+    add_relay "relay-latency-$1x$2@$4" relay relay-path "fanout --subscribers $1 --size $2 --rate $3 $RDUR" \
+        local local "fanout --subscribers $1 --size $2 --rate $3 $RDUR" \
+        "p50_us:lo:diff<=500 p99_us:lo:diff<=2000 p999_us:lo deliveries_per_s:hi server_cpu_pct:lo"
+}
+add_latency 1 16 1000 1k        # the hop alone: one subscriber, 1000 PUBLISH/s
+add_latency 100 16 50000 50k
+if [ "$MODE" = full ]; then add_latency 1000 16 100000 100k; fi
+[ "$RELAY_ONLY" = 1 ] && SCEN=()
+
 if [ "$LIST" = 1 ]; then
     for s in "${SCEN[@]}"; do IFS='|' read -r id args _ <<<"$s"; echo "$id: pubsub-bench $args"; done
+    for s in "${RSCEN[@]}"; do
+        IFS='|' read -r id la ta aa lb tb ab _ <<<"$s"
+        echo "$id: $la ($ta): pubsub-bench $aa; $lb ($tb): pubsub-bench $ab"
+    done
     exit 0
 fi
 
@@ -165,8 +226,10 @@ OURS=$WORK/redis-pubsub-server
 RAW=$WORK/raw.txt
 : >"$RAW"
 SPID=
+SPIDS=()
 cleanup() {
-    if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then kill -TERM "$SPID" 2>/dev/null; fi
+    local p
+    for p in "${SPIDS[@]}"; do kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -195,23 +258,29 @@ show_cmd() {
 
 port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
-# Starts a fresh server on the next free port: sets SPID and SPORT.
+# start_server SIDE [CPU [EXTRA...]]: starts a fresh server (ours|redis) on
+# the next free port, pinned to CPU (default: the server's pin; "-" = the
+# same), with EXTRA arguments after the usual ones (--upstream ...). Sets
+# SPID and SPORT and adds SPID to SPIDS (stop_servers stops them all).
 start_server() {
-    local side=$1 tries=0
+    local side=$1 cpu=${2:--} tries=0 pin=("${SERVER_PIN[@]}")
+    shift; [ $# -gt 0 ] && shift
+    [ "$cpu" != - ] && [ ${#SERVER_PIN[@]} -gt 0 ] && pin=(taskset -c "$cpu")
     while [ $tries -lt 20 ]; do
         PORT=$((PORT + 1)); tries=$((tries + 1))
         port_busy "$PORT" && continue
         local log=$WORK/$side-$PORT.log cmd=()
         mapfile -t cmd < <(server_cmd "$side" "$PORT")
-        (cd "$WORK" && exec "${SERVER_PIN[@]}" "${cmd[@]}") >"$log" 2>&1 </dev/null &
+        (cd "$WORK" && exec "${pin[@]}" "${cmd[@]}" "$@") >"$log" 2>&1 </dev/null &
         SPID=$!
+        SPIDS+=("$SPID")
         local i
         for i in $(seq 200); do
             grep -q "Ready to accept connections" "$log" 2>/dev/null && { SPORT=$PORT; return 0; }
             kill -0 "$SPID" 2>/dev/null || break
             sleep 0.05
         done
-        stop_server
+        stop_pid "$SPID"
         grep -q "in use" "$log" 2>/dev/null && continue
         echo "bench.sh: $side did not start; log:" >&2; tail -5 "$log" >&2
         return 1
@@ -219,35 +288,100 @@ start_server() {
     return 1
 }
 
-stop_server() {
-    [ -n "$SPID" ] || return 0
-    kill -TERM "$SPID" 2>/dev/null
-    local i
-    for i in $(seq 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$SPID" 2>/dev/null && kill -KILL "$SPID" 2>/dev/null
-    wait "$SPID" 2>/dev/null
+stop_pid() {
+    local p=$1 i rest=()
+    kill -TERM "$p" 2>/dev/null
+    for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    for i in "${SPIDS[@]}"; do [ "$i" != "$p" ] && rest+=("$i"); done
+    SPIDS=("${rest[@]}")
+}
+
+# Stops every server started, the last started (relays) first.
+stop_servers() {
+    local k
+    for ((k = ${#SPIDS[@]} - 1; k >= 0; k--)); do stop_pid "${SPIDS[$k]}"; done
     SPID=
+}
+
+# Relay pinning, 2 CPUs for 3+ processes: the process whose CPU is measured
+# runs alone on CPU 0, exactly as a standalone server does in the other
+# scenarios, and everything else shares CPU 1 with the tool; so the figure
+# compared with the baseline is taken in the same conditions (no other
+# process evicting its cache or taking its CPU). relay-path (latency) puts
+# the upstream on CPU 0 with the relay instead: then the path crosses CPUs
+# twice, tool -> relay and relay -> tool, as in the standalone baseline
+# (a wake-up across CPUs costs ~50 us here), and what is added is the
+# relay's work and the relay <-> upstream round trip.
+RELAY_PATH_UPSTREAM_CPU=${RELAY_PATH_UPSTREAM_CPU:-0}
+
+# start_topo TOPOLOGY: starts its servers; sets RARGS (the tool's port, pid
+# and relay arguments).
+start_topo() {
+    local up upid r1 p1
+    RARGS=()
+    case $1 in
+    local)
+        start_server ours 0 || return 1
+        RARGS=(--port "$SPORT" --server-pid "$SPID") ;;
+    relay|relay-path)
+        if [ "$1" = relay ]; then start_server redis 1 || return 1
+        else start_server redis "$RELAY_PATH_UPSTREAM_CPU" || return 1; fi
+        up=$SPORT upid=$SPID
+        start_server ours 0 --upstream "127.0.0.1:$up" || return 1
+        RARGS=(--port "$SPORT" --wait-upstream --server-pid "$SPID" --other-pid "$upid")
+        if [ "$1" = relay ]; then RARGS+=(--pub-port "$up"); fi ;;
+    relays2)
+        start_server redis 0 || return 1
+        up=$SPORT upid=$SPID
+        start_server ours 1 --upstream "127.0.0.1:$up" || return 1
+        r1=$SPORT p1=$SPID
+        start_server ours 1 --upstream "127.0.0.1:$up" || return 1
+        RARGS=(--port "$r1" --sub-ports "$r1,$SPORT" --pub-port "$up" --wait-upstream
+               --server-pid "$upid" --other-pid "$p1" --other-pid "$SPID") ;;
+    *) echo "bench.sh: unknown topology $1" >&2; return 1 ;;
+    esac
 }
 
 # ---------------------------------------------------------------- runs
 START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench.sh --$MODE: ${#SCEN[@]} scenarios x $RUNS runs per server, alternating ours/redis" >&2
+echo "bench.sh --$MODE: ${#SCEN[@]} scenarios x $RUNS runs per server, alternating ours/redis; ${#RSCEN[@]} relay scenarios" >&2
 for s in "${SCEN[@]}"; do
     IFS='|' read -r id args metrics <<<"$s"
     [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
     for run in $(seq "$RUNS"); do
         for side in ours redis; do
-            start_server "$side" || { echo "$id $side run=$run error=server_start" >>"$RAW"; continue; }
+            start_server "$side" || { stop_servers; echo "$id $side run=$run error=server_start" >>"$RAW"; continue; }
             # shellcheck disable=SC2086
             line=$(timeout 300 "${TOOL_PIN[@]}" "$TOOL" $args --port "$SPORT" --server-pid "$SPID" \
                    --server-name "$side" 2>>"$WORK/tool.err")
             rc=$?
-            stop_server
+            stop_servers
             [ $rc -eq 0 ] && [ -n "$line" ] || line="error=tool_exit_$rc"
             echo "$id $side run=$run $line" >>"$RAW"
             printf '  %-28s %-5s run %d  %s\n' "$id" "$side" "$run" \
                 "$(tr ' ' '\n' <<<"$line" | grep -E '^(deliveries_per_s|publish_per_s|rss_per_conn_idle_bytes|rss_peak_growth_kb|cpu_ns_per_delivery|error)=' | tr '\n' ' ')" >&2
+        done
+    done
+done
+for s in "${RSCEN[@]}"; do
+    IFS='|' read -r id la ta aa lb tb ab metrics <<<"$s"
+    [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
+    for run in $(seq "$RUNS"); do
+        for side in A B; do
+            if [ $side = A ]; then label=$la topo=$ta args=$aa; else label=$lb topo=$tb args=$ab; fi
+            start_topo "$topo" || { stop_servers; echo "$id $label run=$run error=server_start" >>"$RAW"; continue; }
+            # shellcheck disable=SC2086
+            line=$(timeout 300 "${TOOL_PIN[@]}" "$TOOL" $args "${RARGS[@]}" \
+                   --server-name "$label" 2>>"$WORK/tool.err")
+            rc=$?
+            stop_servers
+            [ $rc -eq 0 ] && [ -n "$line" ] || line="error=tool_exit_$rc"
+            echo "$id $label run=$run $line" >>"$RAW"
+            printf '  %-28s %-6s run %d  %s\n' "$id" "$label" "$run" \
+                "$(tr ' ' '\n' <<<"$line" | grep -E '^(deliveries_per_s|publish_per_s|p50_us|p99_us|cpu_ns_per_delivery|cpu_ns_per_publish|server_cpu_pct|other_cpu_pct|error)=' | tr '\n' ' ')" >&2
         done
     done
 done
@@ -275,6 +409,7 @@ median() {
 fmt() { awk -v x="$1" 'BEGIN { if (x == "na") print "na"; else if (x+0 >= 100) printf "%.0f\n", x; else printf "%.3g\n", x }'; }
 
 TABLE=$WORK/table.md
+rows=0
 {
     echo "| scenario | metric | better | ours (median) | redis (median) | ours/redis | target | meets |"
     echo "|---|---|---|---:|---:|---:|---|---|"
@@ -297,9 +432,40 @@ for s in "${SCEN[@]}"; do
                 print ok ? "yes" : "**MISS**" }')
         fi
         echo "| $id | $key | $better | $(fmt "$o") | $(fmt "$r") | $ratio | $target | $meets |" >>"$TABLE"
+        rows=$((rows + 1))
     done
 done
-cat "$TABLE"
+[ $rows -gt 0 ] && cat "$TABLE"
+
+RTABLE=$WORK/relay-table.md
+{
+    echo "| scenario | metric | better | measured | median | baseline | median | ratio | difference | target | meets |"
+    echo "|---|---|---|---|---:|---|---:|---:|---:|---|---|"
+} >"$RTABLE"
+rrows=0
+for s in "${RSCEN[@]}"; do
+    IFS='|' read -r id la _ _ lb _ _ metrics <<<"$s"
+    [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
+    for m in $metrics; do
+        IFS=':' read -r key dir target <<<"$m"
+        a=$(median "$RAW" "$id" "$la" "$key")
+        b=$(median "$RAW" "$id" "$lb" "$key")
+        ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "na" || b == "na" || b + 0 == 0) print "na"; else printf "%.3g\n", a / b }')
+        diff=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "na" || b == "na") print "na"; else { d = a - b; if (d >= 100 || d <= -100) printf "%+.0f\n", d; else printf "%+.3g\n", d } }')
+        better=higher; [ "$dir" = lo ] && better=lower
+        meets=
+        if [ -n "$target" ]; then
+            meets=$(awk -v t="$target" -v ratio="$ratio" -v d="$diff" 'BEGIN {
+                x = ratio; if (t ~ /^diff/) { x = d; sub(/^diff/, "", t) }
+                if (x == "na") { print "?"; exit }
+                if (t ~ /^>=/) ok = (x + 0 >= substr(t, 3) + 0); else ok = (x + 0 <= substr(t, 3) + 0)
+                print ok ? "yes" : "**MISS**" }')
+        fi
+        echo "| $id | $key | $better | $la | $(fmt "$a") | $lb | $(fmt "$b") | $ratio | $diff | $target | $meets |" >>"$RTABLE"
+        rrows=$((rrows + 1))
+    done
+done
+[ $rrows -gt 0 ] && { echo; cat "$RTABLE"; }
 
 if [ -n "$ONLY" ]; then
     echo "bench.sh: --only run: docs/ not updated; raw lines:" >&2
@@ -307,9 +473,12 @@ if [ -n "$ONLY" ]; then
     exit 0
 fi
 
-cp "$RAW" "$DATA/raw-$MODE.txt"
+cp "$RAW" "$DATA/raw-$KEY.txt"
+# A whole run holds the relay scenarios too: it supersedes a --relay run.
+[ "$RELAY_ONLY" = 1 ] || rm -f "$DATA/raw-$MODE-relay.txt" "$DATA/results-$MODE-relay.md"
 
 # ---------------------------------------------------------------- plot data
+if [ "$RELAY_ONLY" = 0 ]; then
 {
     echo "# subs ours_16 redis_16 ours_1024 redis_1024 ours_65536 redis_65536 (deliveries/s, medians; ? = not run)"
     for subs in 1 100 1000 10000; do
@@ -332,13 +501,14 @@ cp "$RAW" "$DATA/raw-$MODE.txt"
         echo "$k $o $r"
     done
 } >"$DATA/patterns-$MODE.dat"
+fi
 
 # ---------------------------------------------------------------- report
-SECTION=$DATA/results-$MODE.md
+SECTION=$DATA/results-$KEY.md
 {
-    echo "## \`utils/bench.sh --$MODE\`"
+    if [ "$RELAY_ONLY" = 1 ]; then echo "## \`utils/bench.sh --$MODE --relay\`"; else echo "## \`utils/bench.sh --$MODE\`"; fi
     echo
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per server per scenario, alternating, fresh server each run"
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per side (server, or set-up) per scenario, alternating, fresh servers each run"
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run); load average at start $LOAD_START, at end $LOAD_END (a quiet machine reads ~1 during a run: our server plus the tool)"
     echo "- ours: src/redis-pubsub-server built $OURS_BUILT (sha256 $OURS_SUM), tree at \`$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')\`$(cd "$ROOT" && [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo ' with uncommitted changes in src/'), $("$OURS" --version 2>/dev/null | head -1)"
     echo "- redis: $("$REDIS" --version)"
@@ -351,21 +521,49 @@ SECTION=$DATA/results-$MODE.md
     fi
     echo "- ulimit -n $NOFILE; tool: \`utils/build/pubsub-bench SCENARIO ARGS --port PORT --server-pid PID --server-name ours|redis\`"
     echo
-    echo "Ratios are ours/redis. For throughput higher is better; for latency, CPU per"
-    echo "delivery and memory lower is better (column \"better\"). Targets are ratio"
-    echo "bounds, or absolute bounds on ours (abs)."
-    echo
-    cat "$TABLE"
-    echo
-    echo "Commands (tool arguments per scenario):"
-    echo
-    for s in "${SCEN[@]}"; do
-        IFS='|' read -r id args _ <<<"$s"
-        [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
-        echo "- $id: \`pubsub-bench $args\`"
-    done
-    echo
-    echo "Raw lines: \`docs/bench-data/raw-$MODE.txt\`."
+    if [ $rows -gt 0 ]; then
+        echo "Ratios are ours/redis. For throughput higher is better; for latency, CPU per"
+        echo "delivery and memory lower is better (column \"better\"). Targets are ratio"
+        echo "bounds, or absolute bounds on ours (abs)."
+        echo
+        cat "$TABLE"
+        echo
+        echo "Commands (tool arguments per scenario):"
+        echo
+        for s in "${SCEN[@]}"; do
+            IFS='|' read -r id args _ <<<"$s"
+            echo "- $id: \`pubsub-bench $args\`"
+        done
+        echo
+    fi
+    if [ $rrows -gt 0 ]; then
+        echo "### Relay mode"
+        echo
+        [ ${#SERVER_PIN[@]} -gt 0 ] || echo "Not pinned in this run: ignore the CPU placements below."
+        echo "Each row compares two set-ups measured in this run, alternating, fresh"
+        echo "processes every run: \"measured\" against \"baseline\"; ratio = measured /"
+        echo "baseline, difference = measured - baseline; a target bounds one of them"
+        echo "(diff: the difference). Set-ups (upstream: \`$(show_cmd redis)\`;"
+        echo "relays: ours as above plus \`--upstream 127.0.0.1:UPSTREAM\`):"
+        echo
+        echo "- local: our standalone node, publisher and subscribers on it; the node on CPU 0, the tool on CPU 1."
+        echo "- relay (relay-cpu-*): subscribers on one relay, the publisher on the relay's upstream; the relay (measured: \`--server-pid\`) alone on CPU 0, the upstream and the tool on CPU 1."
+        echo "- relay (relay-latency-*): publisher and subscribers on the relay (publisher -> relay -> upstream -> relay -> subscribers); the relay on CPU 0, the upstream on CPU $RELAY_PATH_UPSTREAM_CPU, the tool on CPU 1 (the path then crosses CPUs as often as the baseline's: tool -> relay, relay -> tool)."
+        echo "- n10000, n2 (relay-upstream-*): two relays holding N subscribers between them, the publisher on the upstream, both at $RELAY_PUB_RATE PUBLISHes/s; the upstream (measured) alone on CPU 0, both relays and the tool on CPU 1."
+        echo
+        echo "The tool waits (\`--wait-upstream\`) until every relay reports its names held upstream before publishing. \`other_cpu_pct\` in the raw lines is the CPU of the other servers (the upstream, or the two relays)."
+        echo
+        cat "$RTABLE"
+        echo
+        echo "Commands (tool arguments per set-up; the port, pid and relay arguments are added per set-up):"
+        echo
+        for s in "${RSCEN[@]}"; do
+            IFS='|' read -r id la ta aa lb tb ab _ <<<"$s"
+            echo "- $id: $la ($ta): \`pubsub-bench $aa\`; $lb ($tb): \`pubsub-bench $ab\`"
+        done
+        echo
+    fi
+    echo "Raw lines: \`docs/bench-data/raw-$KEY.txt\`."
 } >"$SECTION"
 {
     echo "# Benchmark results: redis-pubsub vs redis-server"
@@ -373,12 +571,12 @@ SECTION=$DATA/results-$MODE.md
     echo "Produced by \`utils/bench.sh\` (see \`utils/README.md\`); do not edit by hand."
     echo "Plots: [fanout](fanout.svg), [patterns](patterns.svg)."
     echo
-    for m in full quick; do
+    for m in full quick full-relay quick-relay; do
         [ -f "$DATA/results-$m.md" ] && { cat "$DATA/results-$m.md"; echo; }
     done
 } >"$DOCS/bench-results.md"
 
-if [ "$PLOT" = 1 ]; then
+if [ "$PLOT" = 1 ] && [ "$RELAY_ONLY" = 0 ]; then
     if command -v gnuplot >/dev/null; then
         "$ROOT/utils/plot.sh" || echo "bench.sh: plot.sh failed" >&2
     else

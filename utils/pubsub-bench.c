@@ -29,9 +29,19 @@
  * it cannot shed, and the rate measured is the rate delivered end to end.
  * With --rate the publisher is paced in 1 ms slices instead.
  *
- * Server cost: utime+stime from /proc/<--server-pid>/stat at the start and
- * end of the measured window, divided by deliveries (or publishes where
- * nothing is delivered); RSS from /proc/<pid>/status VmRSS. */
+ * Server cost: the run time of the server's threads (/proc/<--server-pid>/
+ * task/TID/schedstat, in ns; utime+stime of /proc/<pid>/stat where schedstat
+ * is missing) at the start and end of the measured window, divided by
+ * deliveries (or publishes where nothing is delivered); RSS from
+ * /proc/<pid>/status VmRSS.
+ *
+ * Relays: subscribers may connect to other ports than the publishers
+ * (--sub-ports, round robin; --pub-port), e.g. subscribers on relays and
+ * the publisher on their upstream. A relay confirms SUBSCRIBE before its
+ * upstream does, so with --wait-upstream publishing starts only once every
+ * subscriber port reports in INFO upstream that it holds its names
+ * upstream (upstream_status:up, upstream_pending:0); otherwise the first
+ * messages would be lost and the delivery window would never open. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -72,6 +82,13 @@ static const char *const scenario_names[] = {
 typedef struct options {
     const char *host;           /* server address, dotted IPv4 */
     int port;
+    int pub_port;               /* publishers connect here (default port) */
+    int sub_ports[8];           /* subscribers, round robin (default port) */
+    int nsub_ports;
+    bool wait_upstream;         /* wait for the relays at sub_ports to hold upstream */
+    long other_pids[4];         /* more processes whose CPU share is reported */
+    int nother_pids;
+    double publish_rate;        /* fanout: PUBLISHes/s, paced (instead of --rate) */
     enum scenario sc;
     double duration_s;          /* measured window */
     long long count;            /* bound on PUBLISHes per run */
@@ -192,7 +209,7 @@ static bench B;
 static char rbuf[256 * 1024];
 static char *filler;            /* payload filler, opt.size bytes */
 
-static int64_t server_cpu_ns(void) { return proc_cpu_ns(opt.server_pid); }
+static int64_t server_cpu_ns(void) { return proc_run_ns(opt.server_pid); }
 static int64_t server_rss(void) { return proc_rss_bytes(opt.server_pid); }
 
 static void conn_set_events(conn *c, bool rd, bool wr) {
@@ -249,7 +266,11 @@ static conn *conn_open(enum role role, uint32_t idx, int rcvbuf) {
     uint64_t k = B.src_next++ / (uint64_t)per_addr;
     if (k > 0 && strncmp(opt.host, "127.", 4) == 0) src = (127u << 24) | (uint32_t)(1 + k);
     char err[128];
-    int fd = tcp_connect(opt.host, opt.port, rcvbuf, src, err, sizeof err);
+    int port = opt.port;
+    if (role == ROLE_PUB && opt.pub_port > 0) port = opt.pub_port;
+    if (role != ROLE_PUB && opt.nsub_ports > 0)
+        port = opt.sub_ports[role == ROLE_CTRL ? 0 : idx % (uint32_t)opt.nsub_ports];
+    int fd = tcp_connect(opt.host, port, rcvbuf, src, err, sizeof err);
     if (fd < 0) die("%s (connection %llu)", err, (unsigned long long)(B.src_next - 1));
     conn *c = xcalloc(1, sizeof *c);
     c->fd = fd;
@@ -491,11 +512,19 @@ static void wait_acks(uint64_t n, uint64_t deadline, const char *what) {
 typedef struct snapshot {
     uint64_t t, published, replies, deliveries, bytes;
     int64_t cpu, tool_cpu;
+    int64_t wait;               /* server's run-queue wait, -1 unknown */
+    int64_t other_cpu[4];       /* --other-pid processes: run time */
+    int64_t other_wait[4];      /* and run-queue wait */
 } snapshot;
 
 static snapshot snap(void) {
     snapshot s = { now_ns(), B.published, B.replies, B.deliveries, B.delivered_bytes,
-                   server_cpu_ns(), self_cpu_ns() };
+                   server_cpu_ns(), self_cpu_ns(), -1, {0}, {0} };
+    int64_t run;
+    proc_sched_ns(opt.server_pid, &run, &s.wait);
+    for (int i = 0; i < opt.nother_pids; i++)
+        if (proc_sched_ns(opt.other_pids[i], &s.other_cpu[i], &s.other_wait[i]) < 0)
+            s.other_cpu[i] = proc_cpu_ns(opt.other_pids[i]);
     return s;
 }
 
@@ -538,12 +567,36 @@ static void report_window(const snapshot *a, const snapshot *b, bool with_latenc
     uint64_t per = dels ? dels : pubs;
     if (a->cpu >= 0 && b->cpu >= 0 && per > 0) {
         out_num("cpu_ns_per_delivery", (double)(b->cpu - a->cpu) / (double)per, 0);
+        if (pubs > 0) out_num("cpu_ns_per_publish", (double)(b->cpu - a->cpu) / (double)pubs, 0);
+        else out_kv("cpu_ns_per_publish", "na");
         out_num("server_cpu_pct", 100.0 * (double)(b->cpu - a->cpu) / (double)(b->t - a->t), 1);
     } else {
         out_kv("cpu_ns_per_delivery", "na");
+        out_kv("cpu_ns_per_publish", "na");
         out_kv("server_cpu_pct", "na");
     }
     out_num("tool_cpu_pct", 100.0 * (double)(b->tool_cpu - a->tool_cpu) / (double)(b->t - a->t), 1);
+    /* Time the server was ready to run but had no CPU: other processes on a
+     * shared machine; large values explain high tail latencies. */
+    out_num("server_runq_pct", a->wait >= 0 && b->wait >= 0
+            ? 100.0 * (double)(b->wait - a->wait) / (double)(b->t - a->t) : -1, 2);
+    if (opt.nother_pids > 0) {
+        char list[128], wlist[128];
+        size_t n = 0, wn = 0;
+        for (int i = 0; i < opt.nother_pids; i++) {
+            double span = (double)(b->t - a->t);
+            double pct = a->other_cpu[i] >= 0 && b->other_cpu[i] >= 0
+                ? 100.0 * (double)(b->other_cpu[i] - a->other_cpu[i]) / span : -1;
+            double wpct = a->other_wait[i] >= 0 && b->other_wait[i] >= 0
+                ? 100.0 * (double)(b->other_wait[i] - a->other_wait[i]) / span : -1;
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%.1f", i ? "," : "", pct);
+            if (n >= sizeof list) n = sizeof list - 1;
+            wn += (size_t)snprintf(wlist + wn, sizeof wlist - wn, "%s%.2f", i ? "," : "", wpct);
+            if (wn >= sizeof wlist) wn = sizeof wlist - 1;
+        }
+        out_kv("other_cpu_pct", "%s", list);
+        out_kv("other_runq_pct", "%s", wlist);
+    }
 }
 
 /* Warm-up, then the measured window: returns the two snapshots. */
@@ -563,7 +616,72 @@ static void run_window(snapshot *a, snapshot *b) {
     B.publishing = false;
 }
 
+/* INFO upstream of the relay at port, read with a blocking socket into buf
+ * (NUL-terminated); false if it could not be had. */
+static bool relay_info(int port, char *buf, size_t cap) {
+    char err[128];
+    int fd = tcp_connect(opt.host, port, 0, 0, err, sizeof err);
+    if (fd < 0) return false;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct timeval tv = { 2, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    static const char cmd[] = "*2\r\n$4\r\nINFO\r\n$8\r\nupstream\r\n";
+    bool ok = write(fd, cmd, sizeof cmd - 1) == (ssize_t)(sizeof cmd - 1);
+    size_t len = 0;
+    long want = -1;             /* total bytes of the bulk reply, once known */
+    while (ok && len < cap - 1 && (want < 0 || (long)len < want)) {
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n <= 0) { ok = false; break; }
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *eol = strstr(buf, "\r\n");
+        if (want < 0 && eol) {
+            if (buf[0] != '$') { ok = false; break; }
+            want = (long)(eol - buf) + 2 + atol(buf + 1) + 2;
+        }
+    }
+    close(fd);
+    buf[len] = '\0';
+    return ok;
+}
+
+/* The integer after "field:" in INFO text, or -1. */
+static long info_field(const char *text, const char *field) {
+    char key[64];
+    snprintf(key, sizeof key, "\n%s:", field);
+    const char *p = strstr(text, key);
+    return p ? atol(p + strlen(key)) : -1;
+}
+
+/* --wait-upstream: polls every subscriber port until its relay holds all
+ * its names upstream; dies at the deadline. Prints upstream_wait_ms. */
+static void wait_upstream(uint64_t deadline) {
+    uint64_t t0 = now_ns();
+    int ports[8], n = 0;
+    if (opt.nsub_ports == 0) ports[n++] = opt.port;
+    for (int i = 0; i < opt.nsub_ports; i++) ports[n++] = opt.sub_ports[i];
+    static char text[16384];
+    for (int i = 0; i < n; i++) {
+        for (;;) {
+            bool ok = relay_info(ports[i], text, sizeof text);
+            if (ok && strstr(text, "upstream_status:up\r\n") &&
+                info_field(text, "upstream_pending") == 0 &&
+                info_field(text, "upstream_channels") + info_field(text, "upstream_patterns") +
+                    info_field(text, "upstream_shard_channels") >= 1)
+                break;
+            if (now_ns() >= deadline)
+                die("setup timed out: the relay on port %d does not hold its names upstream%s",
+                    ports[i], ok ? "" : " (no INFO upstream reply)");
+            loop_once(5);       /* keep reading the subscribers meanwhile */
+        }
+    }
+    out_num("upstream_wait_ms", (double)(now_ns() - t0) / 1e6, 1);
+}
+
+static uint64_t setup_deadline;
+
 static void add_publishers(int n) {
+    if (opt.wait_upstream) wait_upstream(setup_deadline);
     B.pubs = xrealloc(B.pubs, (size_t)n * sizeof *B.pubs);
     for (int i = 0; i < n; i++) B.pubs[i] = conn_open(ROLE_PUB, (uint32_t)i, 0);
     B.npubs = n;
@@ -642,11 +760,11 @@ static void scenario_fanout(uint64_t deadline) {
     B.channel = "bench:fanout";
     expect_message(NULL, B.channel);
     set_window((uint64_t)opt.subscribers);
-    if (opt.rate > 0) {
+    if (opt.rate > 0 || opt.publish_rate > 0) {
         /* Paced: the rate bounds the backlog; the byte cap of set_window()
          * (with a generous count) still stops a server that cannot keep up
          * from being buried. */
-        B.pub_rate = opt.rate / opt.subscribers;
+        B.pub_rate = opt.publish_rate > 0 ? opt.publish_rate : opt.rate / opt.subscribers;
         opt.inflight = 1 << 20;
         set_window((uint64_t)opt.subscribers);
         window_note = NULL;
@@ -658,8 +776,8 @@ static void scenario_fanout(uint64_t deadline) {
     run_window(&a, &b);
     out_kv("subs", "%d", opt.subscribers);
     out_kv("size", "%d", opt.size);
-    out_kv("mode", "%s", opt.rate > 0 ? "paced" : "flat");
-    if (opt.rate > 0) out_num("rate", opt.rate, 0);
+    out_kv("mode", "%s", B.pub_rate > 0 ? "paced" : "flat");
+    if (B.pub_rate > 0) out_num("rate", B.pub_rate * opt.subscribers, 0);
     else out_kv("inflight", "%llu", (unsigned long long)B.window);
     report_window(&a, &b, true);
 }
@@ -887,6 +1005,13 @@ static void usage(FILE *f) {
 "  --subscribers N --size B   fanout: subscribers, payload bytes >= 16 (100, 16)\n"
 "  --inflight K               undelivered publishes when flat out (64)\n"
 "  --rate R                   fanout: deliveries/s, paced (default flat out)\n"
+"  --publish-rate R           fanout: PUBLISHes/s, paced (instead of --rate)\n"
+"  --pub-port N               publishers connect to this port (default --port)\n"
+"  --sub-ports N[,N...]       subscribers connect to these, round robin (--port)\n"
+"  --wait-upstream            before publishing, wait until the relays at the\n"
+"                             subscriber ports hold their names upstream\n"
+"  --other-pid PID            also report this process's CPU (other_cpu_pct;\n"
+"                             up to 4, in order)\n"
 "  --window-mb M              cap on undelivered bytes across subscribers (256)\n"
 "  --patterns K [--removed]   patterns: non-matching patterns; PUNSUBSCRIBE first\n"
 "  --patterns-per-conn N --per-command N   (1000, 1000)\n"
@@ -922,6 +1047,8 @@ static void parse_args(int argc, char **argv) {
         {"channels", 1, 0, 'c'}, {"channels-per-conn", 1, 0, 'C'}, {"clients", 1, 0, 'n'},
         {"idle-seconds", 1, 0, 'I'}, {"slow", 1, 0, 'S'}, {"slow-rcvbuf", 1, 0, 'b'},
         {"conns-per-addr", 1, 0, 'A'}, {"busy-poll", 0, 0, 'Y'}, {"help", 0, 0, '?'},
+        {"pub-port", 1, 0, 'o'}, {"sub-ports", 1, 0, 'O'}, {"wait-upstream", 0, 0, 'U'},
+        {"other-pid", 1, 0, 'q'}, {"publish-rate", 1, 0, 'Q'},
         {0, 0, 0, 0},
     };
     if (argc < 2 || argv[1][0] == '-') {
@@ -969,6 +1096,22 @@ static void parse_args(int argc, char **argv) {
         case 'b': opt.slow_rcvbuf = arg_int(optarg, name); break;
         case 'A': opt.conns_per_addr = arg_int(optarg, name); break;
         case 'Y': opt.busy_poll = true; break;
+        case 'o': opt.pub_port = arg_int(optarg, name); break;
+        case 'O': {
+            char *list = strdup(optarg), *save = NULL;
+            for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (opt.nsub_ports == 8) die("--sub-ports: at most 8");
+                opt.sub_ports[opt.nsub_ports++] = arg_int(t, name);
+            }
+            free(list);
+            break;
+        }
+        case 'U': opt.wait_upstream = true; break;
+        case 'q':
+            if (opt.nother_pids == 4) die("--other-pid: at most 4");
+            opt.other_pids[opt.nother_pids++] = arg_int(optarg, name);
+            break;
+        case 'Q': opt.publish_rate = arg_double(optarg, name); break;
         case '?': usage(stderr); exit(2);
         default: break;
         }
@@ -997,6 +1140,7 @@ int main(int argc, char **argv) {
     filler = xcalloc(1, (size_t)opt.size);
     memset(filler, 'x', (size_t)opt.size);
     uint64_t deadline = now_ns() + s_to_ns(opt.setup_timeout_s);
+    setup_deadline = deadline;
 
     out_kv("scenario", "%s", scenario_names[opt.sc]);
     switch (opt.sc) {

@@ -27,6 +27,10 @@ void raise_nofile(void);                /* soft RLIMIT_NOFILE up to the hard one
 /* ---- Figures of another process (the server) from /proc ---- */
 
 int64_t proc_cpu_ns(long pid);          /* utime+stime in ns; -1 if unknown */
+/* Run time and run-queue wait (ready, no CPU) of all of pid's threads in
+ * ns from /proc/PID/task/TID/schedstat; 0, or -1 without schedstat. */
+int proc_sched_ns(long pid, int64_t *run, int64_t *wait);
+int64_t proc_run_ns(long pid);          /* schedstat run time, ns; else proc_cpu_ns() */
 int64_t proc_rss_bytes(long pid);       /* VmRSS in bytes; -1 if unknown (gone) */
 int64_t self_cpu_ns(void);              /* this process, getrusage */
 
