@@ -397,16 +397,7 @@ static void wait_list_free(void *p) {
     mem_free(p);
 }
 
-static void *key_copy(const void *key, size_t len) {
-    return mem_strndup(key, len);
-}
-
-static void key_release(void *key, size_t len) {
-    (void)len;
-    mem_free(key);
-}
-
-static const dict_type waits_type = {NULL, NULL, key_copy, key_release, wait_list_free, 0};
+static const dict_type waits_type = {NULL, NULL, dict_key_copy, dict_key_release, wait_list_free, 0};
 
 static struct {
     dict *by_channel;         /* channel -> wait_list */

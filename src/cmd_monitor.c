@@ -77,18 +77,6 @@ void cmd_monitor_free(void) {
  * The line
  * ------------------------------------------------------------------------ */
 
-/* True if the word w is in the space-separated list. */
-static bool has_word(const char *list, const char *w) {
-    size_t n = strlen(w);
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, " ");
-        if (len == n && memcmp(p, w, n) == 0) return true;
-        p += len;
-        while (*p == ' ') p++;
-    }
-    return false;
-}
-
 /* Appends s quoted, with Redis's escapes: \" \\ \n \r \t \a \b, and \xhh
  * for every other byte outside printable ASCII. */
 static void append_repr(buf *b, const char *s, size_t len) {
@@ -168,7 +156,7 @@ static void format_line(buf *b, const client *c, const command *run, int argc, c
 }
 
 void cmd_monitor_feed(const client *c, const command *run, int argc, const slice *argv) {
-    if (has_word(run->meta->flags, "admin") || has_word(run->meta->flags, "skip_monitor")) return;
+    if (commands_has_flag(run, "admin") || commands_has_flag(run, "skip_monitor")) return;
     buf line = {0};
     format_line(&line, c, run, argc, argv);
     for (int i = 0; i < cmd_monitor_count; i++) {

@@ -40,22 +40,11 @@ static long long now_ms(void) {
     return util_monotonic_us() / 1000;
 }
 
-static bool has_word(const char *list, const char *w) {
-    size_t n = strlen(w);
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, " ");
-        if (len == n && memcmp(p, w, n) == 0) return true;
-        p += len;
-        while (*p == ' ') p++;
-    }
-    return false;
-}
-
 /* Writes or may replicate, in Redis's terms. PUBLISH and SPUBLISH are
  * may-replicate commands there without saying so in COMMAND INFO. */
 static bool is_write(const command *cmd) {
-    return cmd->proc == cmd_publish || cmd->proc == cmd_spublish || has_word(cmd->meta->flags, "write") ||
-           has_word(cmd->meta->flags, "may_replicate");
+    return cmd->proc == cmd_publish || cmd->proc == cmd_spublish || commands_has_flag(cmd, "write") ||
+           commands_has_flag(cmd, "may_replicate");
 }
 
 static bool queue_has_write(const client *c) {

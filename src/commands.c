@@ -588,3 +588,14 @@ void commands_dispatch(client *c, int argc, slice *argv) {
     depth--;
     if (depth == 0 && c->tracking) cmd_tracking_after_command(c, &argv[0]);
 }
+
+bool commands_has_flag(const command *cmd, const char *flag) {
+    size_t n = strlen(flag);
+    for (const char *p = cmd->meta ? cmd->meta->flags : NULL; p && *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && memcmp(p, flag, n) == 0) return true;
+        p += len;
+        while (*p == ' ') p++;
+    }
+    return false;
+}

@@ -117,6 +117,9 @@ void commands_call(client *c, const command *cmd, int argc, slice *argv);
 /* 0 outside commands_dispatch(), 1 inside a command from a client's input,
  * 2 inside a command that EXEC runs (Redis's DENY BLOCKING context). */
 int commands_nesting(void);
+/* True if cmd's COMMAND INFO flags (its meta) include flag ("admin",
+ * "write", "skip_monitor"...). */
+bool commands_has_flag(const command *cmd, const char *flag);
 /* Finds a top-level command by name, case-insensitively; NULL if unknown. */
 const command *commands_lookup(const char *name, size_t len);
 /* Finds a subcommand of parent by name; NULL if unknown. */

@@ -365,3 +365,12 @@ void dict_foreach(const dict *d, dict_foreach_fn *fn, void *ctx) {
         }
     }
 }
+
+void *dict_key_copy(const void *key, size_t len) {
+    return mem_strndup(key, len);
+}
+
+void dict_key_release(void *key, size_t len) {
+    (void)len;
+    mem_free(key);
+}

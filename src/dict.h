@@ -29,6 +29,11 @@ typedef struct dict_type {
     size_t entry_extra;
 } dict_type;
 
+/* key_dup / key_free for dicts that own a copy of each key (NUL-terminated
+ * too, so keys can be read as C strings). */
+void *dict_key_copy(const void *key, size_t len);
+void dict_key_release(void *key, size_t len);
+
 /* ---- Hashing ------------------------------------------------------------ */
 
 /* Sets the 128-bit SipHash key used by every dict. Call once at startup with

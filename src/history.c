@@ -68,17 +68,8 @@ static void history_destroy(void *p);
 static void cron_one(void *ctx, history *h);
 
 static const dict_type histories_type = {NULL, NULL, NULL, NULL, history_destroy, 0};
-static void *key_copy(const void *key, size_t len) {
-    return mem_strndup(key, len);
-}
-
-static void key_release(void *key, size_t len) {
-    (void)len;
-    mem_free(key);
-}
-
 /* histories borrow the key from the history (h->name); misses own theirs. */
-static const dict_type misses_type = {NULL, NULL, key_copy, key_release, NULL, 0};
+static const dict_type misses_type = {NULL, NULL, dict_key_copy, dict_key_release, NULL, 0};
 
 static long long mono_ms(void) {
     return util_monotonic_us() / 1000;

@@ -208,16 +208,7 @@ static const char *link_kind(const linkinfo *li) {
  * The interest mirror
  * ------------------------------------------------------------------------ */
 
-static void *key_copy(const void *key, size_t len) {
-    return mem_strndup(key, len);
-}
-
-static void key_drop(void *key, size_t len) {
-    (void)len;
-    mem_free(key);
-}
-
-static const dict_type dirty_type = {.key_dup = key_copy, .key_free = key_drop};
+static const dict_type dirty_type = {.key_dup = dict_key_copy, .key_free = dict_key_release};
 
 static void mark_dirty(int what, const char *name, size_t len) {
     dict_add(U.dirty[what], name, len, NULL);

@@ -91,17 +91,8 @@ struct upstream_link {
 
 static upstream_link *flush_list;
 
-static void *key_copy(const void *key, size_t len) {
-    return mem_strndup(key, len);
-}
-
-static void key_drop(void *key, size_t len) {
-    (void)len;
-    mem_free(key);
-}
-
 /* Names held: owned copies as keys, no values. */
-static const dict_type held_type = {.key_dup = key_copy, .key_free = key_drop};
+static const dict_type held_type = {.key_dup = dict_key_copy, .key_free = dict_key_release};
 
 static void on_event(ev_loop *loop, int fd, void *data, int mask);
 
