@@ -64,6 +64,10 @@
 #define UPSTREAM_RETRY_MIN_MS 100
 #define UPSTREAM_RETRY_MAX_MS 1000
 #define UPSTREAM_MOVED_MAX 5              /* redirections of one SPUBLISH */
+/* The classic link and two per shard: a Redis Cluster has at most about
+ * 1000 primaries. Shards past that get no links (logged). */
+#define UPSTREAM_MAX_SHARDS 1000
+#define UPSTREAM_MAX_LINKS (1 + 2 * UPSTREAM_MAX_SHARDS)
 
 enum { MODE_NONE, MODE_DETECTING, MODE_STANDALONE, MODE_CLUSTER };
 static const char *const mode_names[] = {"none", "detecting", "standalone", "cluster"};
@@ -245,8 +249,8 @@ static void mark_held_entry(void *ctx, const dict_entry *e) {
 /* After a topology change: every shard name, wanted or held anywhere. */
 static void mark_all_shard_names(void) {
     mark_wanted(NULL, PUBSUB_SHARD);
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     int what = PUBSUB_SHARD;
     for (int i = 0; i < n; i++) dict_foreach(upstream_link_held(links[i]->link, PUBSUB_SHARD), mark_held_entry, &what);
 }
@@ -300,8 +304,8 @@ static void batch_add(batch *b, const char *name, size_t len) {
 static void settle(batches *bs, int what, const char *name, size_t len) {
     bool wanted = pubsub_topic_exists(U.ps, what, name, len);
     linkinfo *target = wanted ? responsible(what, name, len) : NULL;
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) {
         linkinfo *li = links[i];
         if (li == target || !upstream_link_is_up(li->link)) continue;
@@ -396,8 +400,8 @@ static bool settled(void) {
     if (U.resync_after_refresh) return false;
     for (int w = 0; w < 3; w++)
         if (dict_size(U.dirty[w])) return false;
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++)
         if (upstream_link_pending(links[i]->link) > 0) return false;
     return true;
@@ -710,6 +714,12 @@ static void on_refresh_reply(upstream_link *l, const rreply *r) {
         log_warning("Upstream %s: unreadable CLUSTER SHARDS reply: %s", upstream_link_addr(l), err);
         return;
     }
+    if (m->shard_count > UPSTREAM_MAX_SHARDS) {
+        log_warning("Upstream %s: %d shards, more than the %d a relay follows", upstream_link_addr(l),
+                    m->shard_count, UPSTREAM_MAX_SHARDS);
+        cluster_map_free(m);
+        return;
+    }
     U.st.refreshes++;
     if (U.mode != MODE_CLUSTER) {
         log_notice("Upstream %s is a Redis Cluster of %d shards: relaying shard channels per shard",
@@ -729,8 +739,8 @@ static void request_refresh(void) {
         U.refresh_again = true;
         return;
     }
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) {
         if (!upstream_link_is_up(links[i]->link)) continue;
         const char *argv[2] = {"CLUSTER", "SHARDS"};
@@ -807,8 +817,8 @@ static void hold_fail(pub_rec *p, long long now) {
 
 /* True if some link is up: otherwise nothing held can go anywhere. */
 static bool any_link_up(void) {
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++)
         if (upstream_link_is_up(links[i]->link)) return true;
     return false;
@@ -900,8 +910,8 @@ static void pub_reply(upstream_link *l, pub_rec *p, const rreply *r) {
         request_refresh();
         if (cluster_parse_moved(r->str, r->len, &slot, host, sizeof(host), &port) == 0) {
             if (!host[0]) snprintf(host, sizeof(host), "%s", upstream_link_host(l));
-            linkinfo *links[1 + 1024];
-            int n = all_links(links, 1025);
+            linkinfo *links[UPSTREAM_MAX_LINKS];
+            int n = all_links(links, UPSTREAM_MAX_LINKS);
             for (int i = 0; i < n; i++) {
                 upstream_link *t = links[i]->link;
                 if (upstream_link_is_up(t) && upstream_link_port(t) == port && !strcasecmp(upstream_link_host(t), host)) {
@@ -948,8 +958,8 @@ static const upstream_link_ops link_ops = {
 static long long upstream_cron(ev_loop *loop, long long id, void *data) {
     (void)loop, (void)id, (void)data;
     long long now = util_time_ms();
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) {
         linkinfo *li = links[i];
         upstream_link_cron(li->link, now);
@@ -975,8 +985,8 @@ void upstream_before_sleep(void) {
         U.hold_added = false;
         drain_hold();
     }
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) check_gap_end(links[i]);
     free_graveyard();
     upstream_link_flush_all();
@@ -1030,8 +1040,8 @@ void upstream_shutdown(void) {
         pub_free(p);
     }
     U.hold_tail = NULL;
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) bury(links[i]);
     U.classic = NULL;
     mem_free(U.shards);
@@ -1056,8 +1066,8 @@ static const char *const state_names[] = {"down", "connecting", "connecting", "u
 void upstream_info(buf *o) {
     buf_append_str(o, "# Upstream\r\n");
     buf_printf(o, "upstream_mode:%s\r\n", mode_names[U.mode]);
-    linkinfo *links[1 + 1024];
-    int n = all_links(links, 1025);
+    linkinfo *links[UPSTREAM_MAX_LINKS];
+    int n = all_links(links, UPSTREAM_MAX_LINKS);
     int up = 0;
     size_t pending = 0, held[3] = {0, 0, 0};
     for (int i = 0; i < n; i++) {
