@@ -125,6 +125,7 @@ static struct {
     bool hold_added;              /* something was held this pass: try to send it before sleeping */
     long long last_refresh_ms;
     int refresh_cookie;           /* its address marks a refresh reply */
+    bool use_slots;               /* the cluster has no CLUSTER SHARDS (Redis 6): read CLUSTER SLOTS */
     size_t unsolicited_pass;      /* server-made unsubscribes this pass, for one log line */
     char unsolicited_addr[300];
     struct {
@@ -697,6 +698,13 @@ static void on_refresh_reply(upstream_link *l, const rreply *r) {
         U.refresh_again = true;
         return;
     }
+    if (r->type == RREPLY_ERROR && !U.use_slots && strstr(r->str, "ubcommand")) {
+        /* A cluster node older than CLUSTER SHARDS: ask CLUSTER SLOTS. */
+        log_notice("Upstream %s has no CLUSTER SHARDS (%s): reading CLUSTER SLOTS", upstream_link_addr(l), r->str);
+        U.use_slots = true;
+        request_refresh();
+        return;
+    }
     if (r->type == RREPLY_ERROR) {
         if (U.mode == MODE_DETECTING) {
             log_notice("Upstream %s is not a cluster node (%s): standalone upstream", upstream_link_addr(l), r->str);
@@ -704,14 +712,17 @@ static void on_refresh_reply(upstream_link *l, const rreply *r) {
             mark_wanted(NULL, PUBSUB_SHARD);
             drain_hold();
         } else {
-            log_warning("Upstream %s: CLUSTER SHARDS failed: %s", upstream_link_addr(l), r->str);
+            log_warning("Upstream %s: CLUSTER %s failed: %s", upstream_link_addr(l), U.use_slots ? "SLOTS" : "SHARDS",
+                        r->str);
         }
         return;
     }
     char err[256];
-    cluster_map *m = cluster_map_from_shards(r, cfg.upstream_tls, err, sizeof(err));
+    cluster_map *m = U.use_slots ? cluster_map_from_slots(r, err, sizeof(err))
+                                 : cluster_map_from_shards(r, cfg.upstream_tls, err, sizeof(err));
     if (!m) {
-        log_warning("Upstream %s: unreadable CLUSTER SHARDS reply: %s", upstream_link_addr(l), err);
+        log_warning("Upstream %s: unreadable CLUSTER %s reply: %s", upstream_link_addr(l),
+                    U.use_slots ? "SLOTS" : "SHARDS", err);
         return;
     }
     if (m->shard_count > UPSTREAM_MAX_SHARDS) {
@@ -743,7 +754,7 @@ static void request_refresh(void) {
     int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) {
         if (!upstream_link_is_up(links[i]->link)) continue;
-        const char *argv[2] = {"CLUSTER", "SHARDS"};
+        const char *argv[2] = {"CLUSTER", U.use_slots ? "SLOTS" : "SHARDS"};
         upstream_link_command(links[i]->link, 2, argv, NULL, &U.refresh_cookie);
         U.refresh_inflight = true;
         U.refresh_again = false;
