@@ -613,6 +613,7 @@ static bool keep_links(cluster_map *m, linkinfo **from, int count, linkinfo **in
         li->shard = s;
         cluster_shard *sh = &m->shards[s];
         li->node = node_index(sh, upstream_link_host(li->link), upstream_link_port(li->link));
+        upstream_link_set_role(li->link, li->node == 0 && sh->has_primary ? "master" : "replica");
         bool primary_ok = sh->has_primary && sh->node_count > 0 && !sh->nodes[0].loading;
         if (li->demoted) {
             /* Its node unsubscribed on its own and is not the primary: a

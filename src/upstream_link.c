@@ -584,6 +584,9 @@ int upstream_link_port(const upstream_link *l) { return l->port; }
 const char *upstream_link_addr(const upstream_link *l) { return l->addr; }
 const char *upstream_link_role(const upstream_link *l) { return l->role[0] ? l->role : "unknown"; }
 void *upstream_link_owner(const upstream_link *l) { return l->owner; }
+void upstream_link_set_role(upstream_link *l, const char *role) {
+    if (l->state == LINK_UP) snprintf(l->role, sizeof(l->role), "%s", role);
+}
 long long upstream_link_up_since_ms(const upstream_link *l) { return l->up_since_ms; }
 size_t upstream_link_pending(const upstream_link *l) { return l->pending_confirms; }
 size_t upstream_link_inflight(const upstream_link *l) { return l->fifo_count; }

@@ -90,6 +90,8 @@ int upstream_link_port(const upstream_link *l);
 /* "host:port" (borrowed). */
 const char *upstream_link_addr(const upstream_link *l);
 const char *upstream_link_role(const upstream_link *l);
+/* What the owner learnt of the node's role since HELLO (a cluster map). */
+void upstream_link_set_role(upstream_link *l, const char *role);
 void *upstream_link_owner(const upstream_link *l);
 long long upstream_link_up_since_ms(const upstream_link *l);
 /* Subscription confirmations still awaited. */

@@ -80,6 +80,8 @@ def shard_fault(t, label, fault, max_lost):
     for r in (r1, r2):
         wait_relay(r.port, shard_channels=2, timeout=15)
     pub = t.pub("sp", None, hit + ctl, command="SPUBLISH", route=cluster_route(c)).start()
+    # and SPUBLISH through a relay: what it acks must reach every subscriber
+    via = t.pub("sp-via", r2, hit, command="SPUBLISH").start()
     t.wait_count(subs, 50, ch=hit[0])
     t.note("%s: before: hit shard master %r, replica %r; r1 %s" % (label, m, rep, relay_state(relay_info(r1.port))))
     t0 = time.monotonic()
@@ -92,6 +94,7 @@ def shard_fault(t, label, fault, max_lost):
     info = relay_info(r1.port)
     t.note("%s: r1 %s" % (label, relay_state(info)))
     t.loss(label, subs, [pub], max_lost=max_lost, auditor=auditor)
+    t.loss(label + " (SPUBLISH via a relay)", subs, [via], max_lost=0)
 
 
 @scenario("cluster-sigkill-master")
