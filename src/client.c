@@ -601,6 +601,7 @@ static void on_readable(ev_loop *loop, int fd, void *data, int mask) {
         M.stats.total_net_input_bytes += (long long)n;
         if (c->qbuf.len > c->qbuf_peak) c->qbuf_peak = c->qbuf.len;
         if ((long long)c->qbuf.len > cfg.client_query_buffer_limit) {
+            M.stats.qbuf_limit_disconnections++;
             log_warning("Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
                         (unsigned long long)c->id, c->addr, c->qbuf.len);
             client_close_async(c);
@@ -1128,4 +1129,5 @@ void client_reset_stats(void) {
     M.stats.total_net_input_bytes = 0;
     M.stats.total_net_output_bytes = 0;
     M.stats.obuf_limit_disconnections = 0;
+    M.stats.qbuf_limit_disconnections = 0;
 }

@@ -222,6 +222,7 @@ typedef struct client_stats {
     long long client_recent_max_input_buffer;
     long long evicted_clients;    /* always 0: there is no eviction */
     long long obuf_limit_disconnections;
+    long long qbuf_limit_disconnections;  /* closed at client-query-buffer-limit */
 } client_stats;
 void client_get_stats(client_stats *st);
 void client_reset_stats(void);

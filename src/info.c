@@ -213,7 +213,7 @@ static void section_stats(buf *o) {
     buf_printf(o, "unexpected_error_replies:0\r\ntotal_error_replies:%lld\r\ndump_payload_sanitizations:0\r\n",
                client_error_replies());
     buf_printf(o, "total_reads_processed:0\r\ntotal_writes_processed:0\r\n");
-    buf_printf(o, "client_query_buffer_limit_disconnections:0\r\n");
+    buf_printf(o, "client_query_buffer_limit_disconnections:%lld\r\n", st.qbuf_limit_disconnections);
     buf_printf(o, "client_output_buffer_limit_disconnections:%lld\r\n", st.obuf_limit_disconnections);
 }
 

@@ -211,6 +211,25 @@ start_server {tags {info}} {
         }
     } {redis72}
 
+    # Redis 7.4's counter too (7.0 has no such field).
+    test "INFO stats client_query_buffer_limit_disconnections counts a client closed at the limit" {
+        set old [lindex [r config get client-query-buffer-limit] 1]
+        set base [stat client_query_buffer_limit_disconnections]
+        try {
+            r config set client-query-buffer-limit 1mb
+            set fd [raw_connect]
+            # An incomplete 10 MB bulk: the query buffer passes 1 MB.
+            catch {raw_send $fd "*2\r\n\$4\r\nECHO\r\n\$10000000\r\n[string repeat q 2000000]"}
+            wait_for_condition 200 50 {
+                [stat client_query_buffer_limit_disconnections] == $base + 1
+            } else {
+                fail "not counted: [stat client_query_buffer_limit_disconnections]"
+            }
+        } finally {
+            r config set client-query-buffer-limit $old
+        }
+    } {redis72}
+
     # CLIENT MAINT_NOTIFICATIONS is sent on connect by clients that then
     # fall back on Redis OSS's answer: the unknown-subcommand error.
     test "CLIENT MAINT_NOTIFICATIONS gets Redis's unknown-subcommand error" {
