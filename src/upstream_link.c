@@ -404,8 +404,11 @@ static void handle_push(upstream_link *l, const rreply *r) {
             memcmp(h->names[h->next], name, len) == 0) {
             h->next++;
             l->pending_confirms--;
+            bool done = h->next == h->count;
+            /* Popped before the callback, which may queue more (the ring
+             * may move) or close the link. */
+            if (done) fifo_pop(l);
             l->ops->confirmed(l, (link_op)op, name, len);
-            if (l->state == LINK_UP && l->fifo_count && fifo_at(l, 0) == h && h->next == h->count) fifo_pop(l);
             return;
         }
     }
