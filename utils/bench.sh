@@ -684,6 +684,15 @@ SECTION=$DATA/results-$KEY.md
     fi
     echo "Raw lines: \`docs/bench-data/raw-$KEY.txt\`."
 } >"$SECTION"
+if [ "$HISTORY_ONLY" = 1 ] && [ -f "$DOCS/bench-results.md" ]; then
+    # A history-only run replaces its own section in place and leaves the
+    # rest of the file as it is (it may hold sections kept by hand).
+    awk -v head="## \`utils/bench.sh --$MODE --history\`" '
+        $0 == head { skip = 1; next }
+        skip && /^## / { skip = 0 }
+        !skip { print }' "$DOCS/bench-results.md" >"$WORK/results.md"
+    { sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$WORK/results.md"; echo; cat "$SECTION"; } >"$DOCS/bench-results.md"
+else
 {
     echo "# Benchmark results: redis-pubsub vs redis-server"
     echo
@@ -694,6 +703,7 @@ SECTION=$DATA/results-$KEY.md
         [ -f "$DATA/results-$m.md" ] && { cat "$DATA/results-$m.md"; echo; }
     done
 } >"$DOCS/bench-results.md"
+fi
 
 if [ "$PLOT" = 1 ] && [ "$RELAY_ONLY" = 0 ] && [ "$HISTORY_ONLY" = 0 ]; then
     if command -v gnuplot >/dev/null; then
