@@ -3,10 +3,11 @@
 #   make run        build and run on redis-pubsub.conf in the foreground
 #   make test       install test packages, build, run every suite, print totals
 #   make test-unit  C unit tests only (always ASan+UBSan)
-#   make bench      benchmark against redis-server, quick set, relay scenarios
-#                   included (utils/bench.sh, ~6.5 minutes)
-#   make bench-full every benchmark scenario (~21 minutes)
+#   make bench      benchmark against redis-server, quick set, relay and
+#                   channel-history scenarios included (utils/bench.sh, ~9 minutes)
+#   make bench-full every benchmark scenario (~27 minutes)
 #   make bench-relay the relay-mode scenarios alone (~1.5 minutes)
+#   make bench-history the channel-history scenarios alone (~2.5 minutes)
 #   make soak       10 minutes of mixed load with checks (utils/soak.sh);
 #                   SOAK_SECONDS=600 to change, SERVER=/usr/bin/redis-server
 #                   to run the same load against Redis
@@ -52,6 +53,11 @@ bench-relay: all
 	$(MAKE) -C utils
 	utils/bench.sh --quick --relay
 
+bench-history: all
+	@sh deps/install.sh bench
+	$(MAKE) -C utils
+	utils/bench.sh --quick --history
+
 SOAK_SECONDS ?= 600
 soak: all
 	@sh deps/install.sh soak
@@ -77,4 +83,4 @@ clean:
 	$(MAKE) -C tests/fuzz clean
 	rm -rf tests/tmp
 
-.PHONY: all deps-build deps-test run test test-unit bench bench-full bench-relay soak fuzz fuzz-replay install clean
+.PHONY: all deps-build deps-test run test test-unit bench bench-full bench-relay bench-history soak fuzz fuzz-replay install clean

@@ -5,13 +5,17 @@
 #   utils/bench.sh --quick          a few minutes: the headline scenarios
 #   utils/bench.sh --full           every scenario (about half an hour)
 #   utils/bench.sh --quick --relay  the relay-mode scenarios alone (~1.5 min)
+#   utils/bench.sh --quick --history  the channel-history scenarios alone (~2 min)
 #   options: --runs N (per server, default 3), --only REGEX (scenario ids),
-#            --port-base P, --list, --no-plot, --no-pin, --relay
+#            --port-base P, --list, --no-plot, --no-pin, --relay, --history
 #
 # Both sets end with the relay-mode scenarios (relay-*): there each row
 # compares two set-ups (a relay against our standalone node, or N=10000
 # against N=2 subscribers behind two relays) instead of ours and redis;
-# see "relay scenarios" below for the set-ups and their pinning.
+# see "relay scenarios" below for the set-ups and their pinning. Then come
+# the channel-history scenarios (history-*, issue 11): two set-ups of our
+# own server compared the same way (a channel with history against the same
+# channel without, XREAD BLOCK readers against SUBSCRIBE subscribers...).
 #
 # With two or more CPUs the server is pinned to CPU 0 and the tool to CPU 1
 # (taskset): on this kind of VM a wake-up across CPUs costs ~50 us, and an
@@ -43,6 +47,7 @@ LIST=0
 PLOT=1
 PIN=1
 RELAY_ONLY=0
+HISTORY_ONLY=0
 PORT=${BENCH_PORT_BASE:-$((22000 + ($$ % 300) * 20))}
 
 die() { echo "bench.sh: $*" >&2; exit 2; }
@@ -58,16 +63,19 @@ while [ $# -gt 0 ]; do
     --no-plot) PLOT=0 ;;
     --no-pin) PIN=0 ;;
     --relay) RELAY_ONLY=1 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --history) HISTORY_ONLY=1 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (try --help)" ;;
     esac
     shift
 done
 [ -n "$MODE" ] || die "say --quick or --full"
+[ "$RELAY_ONLY" = 1 ] && [ "$HISTORY_ONLY" = 1 ] && die "--relay and --history: say one"
 # Results, raw lines and the docs section are per KEY: the mode, or
-# MODE-relay for a run of the relay scenarios alone (--relay).
+# MODE-relay / MODE-history for a run of those scenarios alone.
 KEY=$MODE
 [ "$RELAY_ONLY" = 1 ] && KEY=$MODE-relay
+[ "$HISTORY_ONLY" = 1 ] && KEY=$MODE-history
 [ "$RUNS" -ge 1 ] 2>/dev/null || die "--runs must be a positive number"
 
 # ---------------------------------------------------------------- scenarios
@@ -185,11 +193,72 @@ add_latency() { # subs size rate label
 add_latency 1 16 1000 1k        # the hop alone: one subscriber, 1000 PUBLISH/s
 add_latency 100 16 50000 50k
 if [ "$MODE" = full ]; then add_latency 1000 16 100000 100k; fi
-[ "$RELAY_ONLY" = 1 ] && SCEN=()
+
+# ---------------------------------------------------------------- history scenarios
+# Channel history (issue 11, memory only): two set-ups of our own server in
+# the same run, alternating, fresh servers every run, as the relay
+# scenarios (same fields; a target bounds A/B, A-B, or A alone: abs>=).
+# Topologies: plain = ours as for the other scenarios; history = plus
+# HISTORY_RULE (every bench:* channel keeps its last 100,000 messages);
+# other-rule = plus a rule no bench channel matches (the publish path's
+# check alone); persist = history plus HISTORY_PERSIST_ARGS (unset: the
+# persist scenario is left out; the hook for an --persist / everysec run
+# once channel-history-dir exists: e.g. HISTORY_PERSIST_ARGS="--channel-
+# history-dir DIR --channel-history-fsync everysec", the directives as that
+# branch names them). Everything on CPU 0 (server) and CPU 1 (tool).
+if [ "$MODE" = quick ]; then
+    HDUR="--duration 3 --warmup 1"
+else
+    HDUR="--duration 5 --warmup 1"
+fi
+HISTORY_RULE=("bench*" 100000)
+OTHER_RULE=("nomatch*" 100000)
+HISTORY_PERSIST_ARGS=${HISTORY_PERSIST_ARGS:-}
+# 100 PUBLISHes/s x 1000 readers (and 20/s, below): each reader re-issues
+# XREAD after each reply, so the server parses a command per delivery; the
+# SUBSCRIBE side gets the same paced load on the same history set-up.
+HISTORY_XREAD_RATE=100000
+HSCEN=()
+add_hist() { HSCEN+=("$1|$2|$3|$4|$5|$6|$7|$8"); }
+add_hist "history-fanout-1000x1024" history history "fanout --subscribers 1000 --size 1024 $HDUR" \
+    plain plain "fanout --subscribers 1000 --size 1024 $HDUR" \
+    "deliveries_per_s:hi:>=0.9 cpu_ns_per_delivery:lo p50_us:lo p99_us:lo server_cpu_pct:lo"
+if [ -n "$HISTORY_PERSIST_ARGS" ]; then
+    add_hist "history-fanout-persist-1000x1024" persist persist "fanout --subscribers 1000 --size 1024 $HDUR" \
+        plain plain "fanout --subscribers 1000 --size 1024 $HDUR" \
+        "deliveries_per_s:hi:>=0.8 cpu_ns_per_delivery:lo p50_us:lo p99_us:lo server_cpu_pct:lo"
+fi
+add_xread() { # rate label
+    add_hist "history-xread-p99-1000x1024@$2" xread history "fanout --xread --subscribers 1000 --size 1024 --rate $1 $HDUR" \
+        subscribe history "fanout --subscribers 1000 --size 1024 --rate $1 $HDUR" \
+        "p99_us:lo:<=1.5 p50_us:lo p999_us:lo deliveries_per_s:hi cpu_ns_per_delivery:lo server_cpu_pct:lo tool_cpu_pct:lo"
+}
+# Two loads: 20 PUBLISHes/s leaves the server most of its CPU (the figure
+# is the path: reply, re-issue, block); at 100/s the server is 80-90% busy
+# on this machine and queueing sets both sides' latency.
+add_xread 20000 20k
+add_xread "$HISTORY_XREAD_RATE" 100k
+add_hist "history-catchup-100000x16" xrange history "catchup --entries 100000 --batch 1000 --size 16 $HDUR" \
+    xread history "catchup --entries 100000 --batch 1000 --size 16 --catchup-cmd xread $HDUR" \
+    "entries_per_s:hi:abs>=1000000 cpu_ns_per_delivery:lo server_cpu_pct:lo tool_cpu_pct:lo"
+if [ "$MODE" = full ]; then
+    add_hist "history-catchup-100000x1024" xrange history "catchup --entries 100000 --batch 1000 --size 1024 $HDUR" \
+        xread history "catchup --entries 100000 --batch 1000 --size 1024 --catchup-cmd xread $HDUR" \
+        "entries_per_s:hi cpu_ns_per_delivery:lo server_cpu_pct:lo tool_cpu_pct:lo"
+fi
+add_hist "history-none-fanout-1000x1024" other-rule other-rule "fanout --subscribers 1000 --size 1024 $HDUR" \
+    plain plain "fanout --subscribers 1000 --size 1024 $HDUR" \
+    "deliveries_per_s:hi:>=0.95 cpu_ns_per_delivery:lo p99_us:lo server_cpu_pct:lo"
+# Publish-bound: the per-PUBLISH rule check shows here if anywhere.
+add_hist "history-none-publish-50x16" other-rule other-rule "publish --publishers 50 --pipeline 16 $HDUR" \
+    plain plain "publish --publishers 50 --pipeline 16 $HDUR" \
+    "publish_per_s:hi:>=0.95 cpu_ns_per_delivery:lo p99_us:lo server_cpu_pct:lo"
+[ "$RELAY_ONLY" = 1 ] && { SCEN=(); HSCEN=(); }
+[ "$HISTORY_ONLY" = 1 ] && { SCEN=(); RSCEN=(); }
 
 if [ "$LIST" = 1 ]; then
     for s in "${SCEN[@]}"; do IFS='|' read -r id args _ <<<"$s"; echo "$id: pubsub-bench $args"; done
-    for s in "${RSCEN[@]}"; do
+    for s in "${RSCEN[@]}" "${HSCEN[@]}"; do
         IFS='|' read -r id la ta aa lb tb ab _ <<<"$s"
         echo "$id: $la ($ta): pubsub-bench $aa; $lb ($tb): pubsub-bench $ab"
     done
@@ -322,8 +391,15 @@ start_topo() {
     local up upid r1 p1
     RARGS=()
     case $1 in
-    local)
+    local|plain)
         start_server ours 0 || return 1
+        RARGS=(--port "$SPORT" --server-pid "$SPID") ;;
+    history|other-rule|persist)
+        local extra=(--channel-history "${HISTORY_RULE[@]}")
+        [ "$1" = other-rule ] && extra=(--channel-history "${OTHER_RULE[@]}")
+        # shellcheck disable=SC2206
+        [ "$1" = persist ] && extra+=($HISTORY_PERSIST_ARGS)
+        start_server ours 0 "${extra[@]}" || return 1
         RARGS=(--port "$SPORT" --server-pid "$SPID") ;;
     relay|relay-path)
         if [ "$1" = relay ]; then start_server redis 1 || return 1
@@ -347,7 +423,7 @@ start_topo() {
 # ---------------------------------------------------------------- runs
 START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench.sh --$MODE: ${#SCEN[@]} scenarios x $RUNS runs per server, alternating ours/redis; ${#RSCEN[@]} relay scenarios" >&2
+echo "bench.sh --$MODE: ${#SCEN[@]} scenarios x $RUNS runs per server, alternating ours/redis; ${#RSCEN[@]} relay scenarios, ${#HSCEN[@]} history scenarios" >&2
 for s in "${SCEN[@]}"; do
     IFS='|' read -r id args metrics <<<"$s"
     [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
@@ -366,7 +442,7 @@ for s in "${SCEN[@]}"; do
         done
     done
 done
-for s in "${RSCEN[@]}"; do
+for s in "${RSCEN[@]}" "${HSCEN[@]}"; do
     IFS='|' read -r id la ta aa lb tb ab metrics <<<"$s"
     [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
     for run in $(seq "$RUNS"); do
@@ -381,7 +457,7 @@ for s in "${RSCEN[@]}"; do
             [ $rc -eq 0 ] && [ -n "$line" ] || line="error=tool_exit_$rc"
             echo "$id $label run=$run $line" >>"$RAW"
             printf '  %-28s %-6s run %d  %s\n' "$id" "$label" "$run" \
-                "$(tr ' ' '\n' <<<"$line" | grep -E '^(deliveries_per_s|publish_per_s|p50_us|p99_us|cpu_ns_per_delivery|cpu_ns_per_publish|server_cpu_pct|other_cpu_pct|error)=' | tr '\n' ' ')" >&2
+                "$(tr ' ' '\n' <<<"$line" | grep -E '^(deliveries_per_s|publish_per_s|entries_per_s|p50_us|p99_us|cpu_ns_per_delivery|cpu_ns_per_publish|server_cpu_pct|other_cpu_pct|error)=' | tr '\n' ' ')" >&2
         done
     done
 done
@@ -437,35 +513,47 @@ for s in "${SCEN[@]}"; do
 done
 [ $rows -gt 0 ] && cat "$TABLE"
 
-RTABLE=$WORK/relay-table.md
-{
-    echo "| scenario | metric | better | measured | median | baseline | median | ratio | difference | target | meets |"
-    echo "|---|---|---|---|---:|---|---:|---:|---:|---|---|"
-} >"$RTABLE"
-rrows=0
-for s in "${RSCEN[@]}"; do
-    IFS='|' read -r id la _ _ lb _ _ metrics <<<"$s"
-    [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
-    for m in $metrics; do
-        IFS=':' read -r key dir target <<<"$m"
-        a=$(median "$RAW" "$id" "$la" "$key")
-        b=$(median "$RAW" "$id" "$lb" "$key")
-        ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "na" || b == "na" || b + 0 == 0) print "na"; else printf "%.3g\n", a / b }')
-        diff=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "na" || b == "na") print "na"; else { d = a - b; if (d >= 100 || d <= -100) printf "%+.0f\n", d; else printf "%+.3g\n", d } }')
-        better=higher; [ "$dir" = lo ] && better=lower
-        meets=
-        if [ -n "$target" ]; then
-            meets=$(awk -v t="$target" -v ratio="$ratio" -v d="$diff" 'BEGIN {
-                x = ratio; if (t ~ /^diff/) { x = d; sub(/^diff/, "", t) }
-                if (x == "na") { print "?"; exit }
-                if (t ~ /^>=/) ok = (x + 0 >= substr(t, 3) + 0); else ok = (x + 0 <= substr(t, 3) + 0)
-                print ok ? "yes" : "**MISS**" }')
-        fi
-        echo "| $id | $key | $better | $la | $(fmt "$a") | $lb | $(fmt "$b") | $ratio | $diff | $target | $meets |" >>"$RTABLE"
-        rrows=$((rrows + 1))
+# pair_table OUT SCENARIO...: the table of two-set-up scenarios (relay,
+# history) into OUT; prints the number of rows.
+pair_table() {
+    local out=$1 s id la lb metrics m key dir target a b ratio diff better meets n=0
+    shift
+    {
+        echo "| scenario | metric | better | measured | median | baseline | median | ratio | difference | target | meets |"
+        echo "|---|---|---|---|---:|---|---:|---:|---:|---|---|"
+    } >"$out"
+    for s in "$@"; do
+        IFS='|' read -r id la _ _ lb _ _ metrics <<<"$s"
+        [ -n "$ONLY" ] && ! [[ $id =~ $ONLY ]] && continue
+        for m in $metrics; do
+            IFS=':' read -r key dir target <<<"$m"
+            a=$(median "$RAW" "$id" "$la" "$key")
+            b=$(median "$RAW" "$id" "$lb" "$key")
+            ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "na" || b == "na" || b + 0 == 0) print "na"; else printf "%.3g\n", a / b }')
+            diff=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "na" || b == "na") print "na"; else { d = a - b; if (d >= 100 || d <= -100) printf "%+.0f\n", d; else printf "%+.3g\n", d } }')
+            better=higher; [ "$dir" = lo ] && better=lower
+            meets=
+            if [ -n "$target" ]; then
+                meets=$(awk -v t="$target" -v ratio="$ratio" -v d="$diff" -v a="$a" 'BEGIN {
+                    x = ratio
+                    if (t ~ /^diff/) { x = d; sub(/^diff/, "", t) }
+                    else if (t ~ /^abs/) { x = a; sub(/^abs/, "", t) }
+                    if (x == "na") { print "?"; exit }
+                    if (t ~ /^>=/) ok = (x + 0 >= substr(t, 3) + 0); else ok = (x + 0 <= substr(t, 3) + 0)
+                    print ok ? "yes" : "**MISS**" }')
+            fi
+            echo "| $id | $key | $better | $la | $(fmt "$a") | $lb | $(fmt "$b") | $ratio | $diff | $target | $meets |" >>"$out"
+            n=$((n + 1))
+        done
     done
-done
+    echo $n
+}
+RTABLE=$WORK/relay-table.md
+rrows=$(pair_table "$RTABLE" "${RSCEN[@]}")
 [ $rrows -gt 0 ] && { echo; cat "$RTABLE"; }
+HTABLE=$WORK/history-table.md
+hrows=$(pair_table "$HTABLE" "${HSCEN[@]}")
+[ $hrows -gt 0 ] && { echo; cat "$HTABLE"; }
 
 if [ -n "$ONLY" ]; then
     echo "bench.sh: --only run: docs/ not updated; raw lines:" >&2
@@ -474,11 +562,15 @@ if [ -n "$ONLY" ]; then
 fi
 
 cp "$RAW" "$DATA/raw-$KEY.txt"
-# A whole run holds the relay scenarios too: it supersedes a --relay run.
-[ "$RELAY_ONLY" = 1 ] || rm -f "$DATA/raw-$MODE-relay.txt" "$DATA/results-$MODE-relay.md"
+# A whole run holds the relay and history scenarios too: it supersedes a
+# --relay or --history run of the same mode.
+if [ "$RELAY_ONLY" = 0 ] && [ "$HISTORY_ONLY" = 0 ]; then
+    rm -f "$DATA/raw-$MODE-relay.txt" "$DATA/results-$MODE-relay.md" \
+        "$DATA/raw-$MODE-history.txt" "$DATA/results-$MODE-history.md"
+fi
 
 # ---------------------------------------------------------------- plot data
-if [ "$RELAY_ONLY" = 0 ]; then
+if [ "$RELAY_ONLY" = 0 ] && [ "$HISTORY_ONLY" = 0 ]; then
 {
     echo "# subs ours_16 redis_16 ours_1024 redis_1024 ours_65536 redis_65536 (deliveries/s, medians; ? = not run)"
     for subs in 1 100 1000 10000; do
@@ -506,7 +598,9 @@ fi
 # ---------------------------------------------------------------- report
 SECTION=$DATA/results-$KEY.md
 {
-    if [ "$RELAY_ONLY" = 1 ]; then echo "## \`utils/bench.sh --$MODE --relay\`"; else echo "## \`utils/bench.sh --$MODE\`"; fi
+    if [ "$RELAY_ONLY" = 1 ]; then echo "## \`utils/bench.sh --$MODE --relay\`"
+    elif [ "$HISTORY_ONLY" = 1 ]; then echo "## \`utils/bench.sh --$MODE --history\`"
+    else echo "## \`utils/bench.sh --$MODE\`"; fi
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); wall time ${ELAPSED}s; $RUNS runs per side (server, or set-up) per scenario, alternating, fresh servers each run"
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM (shared, noisy: other jobs may run); load average at start $LOAD_START, at end $LOAD_END (a quiet machine reads ~1 during a run: our server plus the tool)"
@@ -563,20 +657,55 @@ SECTION=$DATA/results-$KEY.md
         done
         echo
     fi
+    if [ $hrows -gt 0 ]; then
+        echo "### Channel history (memory only)"
+        echo
+        echo "Each row compares two set-ups of our server measured in this run, alternating,"
+        echo "fresh servers every run, server on CPU 0 and tool on CPU 1 (as above); ratio ="
+        echo "measured / baseline; abs: a bound on the measured median alone. Set-ups (ours"
+        echo "as above, plus):"
+        echo
+        echo "- plain: nothing (no channel-history rule)."
+        echo "- history: \`--channel-history '${HISTORY_RULE[0]}' ${HISTORY_RULE[1]}\` (every bench:* channel keeps its last ${HISTORY_RULE[1]} messages, memory only)."
+        echo "- other-rule: \`--channel-history '${OTHER_RULE[0]}' ${OTHER_RULE[1]}\`, which no bench channel matches: only the publish path's rule check."
+        [ -n "$HISTORY_PERSIST_ARGS" ] && echo "- persist: history plus \`$HISTORY_PERSIST_ARGS\`."
+        echo "- xread (history-xread-p99-*): on the history set-up, the 1000 \"subscribers\" are readers that each send \`XREAD BLOCK 0 STREAMS bench:fanout <last id>\` (from 0-0; publishing starts once INFO history counts them all blocked) and re-send it after every reply, as a consumer does; subscribe: the same paced load to 1000 SUBSCRIBE subscribers on the same set-up. Latency: from the send time in the payload to the read that brought the entry."
+        echo "- xrange, xread (history-catchup-*): 100,000 messages published into the history first (no subscribers), then one reader pages through it, 1000 entries a page (\`XRANGE bench:catchup - + COUNT 1000\`, then \`(<last id>\`; or \`XREAD COUNT 1000 STREAMS bench:catchup 0-0\`, then \`<last id>\`), one pass unmeasured, then whole passes for the duration; entries_per_s = entries read per second."
+        echo
+        cat "$HTABLE"
+        echo
+        echo "Commands (tool arguments per set-up; the port and pid are added per run):"
+        echo
+        for s in "${HSCEN[@]}"; do
+            IFS='|' read -r id la ta aa lb tb ab _ <<<"$s"
+            echo "- $id: $la ($ta): \`pubsub-bench $aa\`; $lb ($tb): \`pubsub-bench $ab\`"
+        done
+        echo
+    fi
     echo "Raw lines: \`docs/bench-data/raw-$KEY.txt\`."
 } >"$SECTION"
+if [ "$HISTORY_ONLY" = 1 ] && [ -f "$DOCS/bench-results.md" ]; then
+    # A history-only run replaces its own section in place and leaves the
+    # rest of the file as it is (it may hold sections kept by hand).
+    awk -v head="## \`utils/bench.sh --$MODE --history\`" '
+        $0 == head { skip = 1; next }
+        skip && /^## / { skip = 0 }
+        !skip { print }' "$DOCS/bench-results.md" >"$WORK/results.md"
+    { sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$WORK/results.md"; echo; cat "$SECTION"; } >"$DOCS/bench-results.md"
+else
 {
     echo "# Benchmark results: redis-pubsub vs redis-server"
     echo
     echo "Produced by \`utils/bench.sh\` (see \`utils/README.md\`); do not edit by hand."
     echo "Plots: [fanout](fanout.svg), [patterns](patterns.svg)."
     echo
-    for m in full quick full-relay quick-relay; do
+    for m in full quick full-relay quick-relay full-history quick-history; do
         [ -f "$DATA/results-$m.md" ] && { cat "$DATA/results-$m.md"; echo; }
     done
 } >"$DOCS/bench-results.md"
+fi
 
-if [ "$PLOT" = 1 ] && [ "$RELAY_ONLY" = 0 ]; then
+if [ "$PLOT" = 1 ] && [ "$RELAY_ONLY" = 0 ] && [ "$HISTORY_ONLY" = 0 ]; then
     if command -v gnuplot >/dev/null; then
         "$ROOT/utils/plot.sh" || echo "bench.sh: plot.sh failed" >&2
     else

@@ -72,11 +72,11 @@
 /* ======================== Options ========================================= */
 
 enum scenario {
-    SC_PUBLISH, SC_FANOUT, SC_PATTERNS, SC_CHANNELS, SC_IDLE, SC_SLOW
+    SC_PUBLISH, SC_FANOUT, SC_PATTERNS, SC_CHANNELS, SC_IDLE, SC_SLOW, SC_CATCHUP
 };
 
 static const char *const scenario_names[] = {
-    "publish", "fanout", "patterns", "channels", "idle", "slow"
+    "publish", "fanout", "patterns", "channels", "idle", "slow", "catchup"
 };
 
 typedef struct options {
@@ -113,6 +113,10 @@ typedef struct options {
     int slow_rcvbuf;            /* slow: SO_RCVBUF of the slow sockets, bytes */
     int conns_per_addr;         /* connections per source address 127.0.0.x */
     bool busy_poll;             /* spin on epoll_wait(0) during the window */
+    bool xread;                 /* fanout: readers use XREAD BLOCK, not SUBSCRIBE */
+    int entries;                /* catchup: messages published before reading */
+    int batch;                  /* catchup: COUNT per XRANGE / XREAD */
+    bool catchup_xread;         /* catchup: XREAD COUNT instead of XRANGE */
     long server_pid;            /* 0 = no /proc figures */
     const char *server_name;    /* label copied to the output line */
 } options;
@@ -126,6 +130,7 @@ static options opt = {
     .channels = 100000, .channels_per_conn = 1000,
     .clients = 10000, .idle_s = 10,
     .slow = 10, .slow_rcvbuf = 4096,
+    .entries = 100000, .batch = 1000,
     .conns_per_addr = 0, .server_pid = 0, .server_name = "unknown",
 };
 
@@ -147,6 +152,8 @@ enum role {
     ROLE_SLOW,      /* subscriber that stops reading */
     ROLE_CTRL,      /* control connection: PUBSUB NUMSUB polling */
     ROLE_IDLE,      /* idle subscriber */
+    ROLE_XREAD,     /* history reader: XREAD BLOCK 0 from its last id, again and again */
+    ROLE_CATCHUP,   /* history reader: XRANGE / XREAD COUNT pages until caught up */
 };
 
 typedef struct conn conn;
@@ -163,6 +170,12 @@ struct conn {
     uint64_t acks;              /* subscribe-family confirmations seen */
     uint64_t next_seq;          /* fast subscriber: sequence expected next */
     reader rd;
+    /* History readers only: their replies are nested (entries inside
+     * arrays), so they are gathered whole here and parsed by
+     * entries_parse() instead of the streaming reader. */
+    outbuf in;
+    char last_id[48];           /* id of the last entry seen, "0-0" at first */
+    uint64_t page_entries;      /* catchup: entries in the last page */
 };
 
 typedef struct bench {
@@ -446,6 +459,9 @@ static void publish_fill(uint64_t now) {
     }
 }
 
+static void history_read(conn *c, const char *p, size_t n);
+static void xread_resend(void);
+
 static void handle_read(conn *c) {
     for (int rounds = 0; rounds < 4; rounds++) {
         long n = sock_read(c->fd, rbuf, sizeof rbuf);
@@ -455,6 +471,11 @@ static void handle_read(conn *c) {
             return;
         }
         B.batch_now = now_ns();
+        if (c->role == ROLE_XREAD || c->role == ROLE_CATCHUP) {
+            history_read(c, rbuf, (size_t)n);
+            if (c->closed || (size_t)n < sizeof rbuf) return;
+            continue;
+        }
         reader_feed(&c->rd, c, on_frame, fast_frame, rbuf, (size_t)n);
         if (c->rd.bad) {
             fprintf(stderr, "pubsub-bench: protocol error from server (role %d)\n", c->role);
@@ -481,6 +502,7 @@ static void loop_once(int timeout_ms) {
         }
         if (!c->closed && (e & EPOLLOUT)) conn_flush(c);
     }
+    xread_resend();
     publish_fill(now_ns());
 }
 
@@ -616,17 +638,18 @@ static void run_window(snapshot *a, snapshot *b) {
     B.publishing = false;
 }
 
-/* INFO upstream of the relay at port, read with a blocking socket into buf
- * (NUL-terminated); false if it could not be had. */
-static bool relay_info(int port, char *buf, size_t cap) {
+/* INFO section of the server at port, read with a blocking socket into
+ * buf (NUL-terminated); false if it could not be had. */
+static bool server_info(int port, const char *section, char *buf, size_t cap) {
     char err[128];
     int fd = tcp_connect(opt.host, port, 0, 0, err, sizeof err);
     if (fd < 0) return false;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     struct timeval tv = { 2, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    static const char cmd[] = "*2\r\n$4\r\nINFO\r\n$8\r\nupstream\r\n";
-    bool ok = write(fd, cmd, sizeof cmd - 1) == (ssize_t)(sizeof cmd - 1);
+    char cmd[96];
+    int cl = snprintf(cmd, sizeof cmd, "*2\r\n$4\r\nINFO\r\n$%zu\r\n%s\r\n", strlen(section), section);
+    bool ok = write(fd, cmd, (size_t)cl) == (ssize_t)cl;
     size_t len = 0;
     long want = -1;             /* total bytes of the bulk reply, once known */
     while (ok && len < cap - 1 && (want < 0 || (long)len < want)) {
@@ -663,7 +686,7 @@ static void wait_upstream(uint64_t deadline) {
     static char text[16384];
     for (int i = 0; i < n; i++) {
         for (;;) {
-            bool ok = relay_info(ports[i], text, sizeof text);
+            bool ok = server_info(ports[i], "upstream", text, sizeof text);
             if (ok && strstr(text, "upstream_status:up\r\n") &&
                 info_field(text, "upstream_pending") == 0 &&
                 info_field(text, "upstream_channels") + info_field(text, "upstream_patterns") +
@@ -731,6 +754,231 @@ static void set_window(uint64_t per_publish) {
     B.window = w;
 }
 
+/* ======================== History readers ================================== */
+
+/* Channel history (issue 11) is read with the Streams commands, whose
+ * replies nest entries inside arrays: [[name, [[id, [field, value...]]...]]]
+ * for XREAD, [[id, [field, value...]]...] for XRANGE. The streaming reader
+ * captures top-level elements only, so a history reader gathers each reply
+ * whole in its conn.in and parses it here (payload = the value of the first
+ * field, "message"). RESP2 only. */
+
+/* One RESP header line at p: its type byte and number ("_" is a null, -1).
+ * Returns the bytes it takes with its CRLF, 0 if not whole yet, -1 if bad. */
+static long resp_header(const char *p, const char *end, char *type, long long *num) {
+    if (p >= end) return 0;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL) return end - p > 64 ? -1 : 0;
+    if (nl - p < 2 || nl[-1] != '\r') return -1;
+    *type = p[0];
+    if (*type == '_' || *type == '-' || *type == '+') {
+        *num = -1;
+    } else {
+        char *e;
+        *num = strtoll(p + 1, &e, 10);
+        if (e != nl - 1) return -1;
+    }
+    return nl - p + 1;
+}
+
+/* A bulk string at p: *s, *len; returns its bytes, 0 if not whole, -1 bad. */
+static long resp_bulk(const char *p, const char *end, const char **s, long long *len) {
+    char t;
+    long long n;
+    long h = resp_header(p, end, &t, &n);
+    if (h <= 0) return h;
+    if (t != '$' || n < 0) return -1;
+    if (end - p - h < n + 2) return 0;
+    *s = p + h;
+    *len = n;
+    return h + n + 2;
+}
+
+typedef void entry_fn(conn *c, const char *id, size_t idlen, const char *payload, size_t plen);
+
+/* The reply at p: an XREAD reply for one stream (xread; a null when there
+ * is nothing) or an XRANGE reply. Calls emit (when not NULL) for each
+ * entry. Returns the reply's bytes, 0 if it is not whole yet (emit must
+ * then be NULL: callers check first, then emit), -1 if it is not one.
+ * *count = its entries; an error reply is -2 with its bytes in *count. */
+static long entries_parse(const char *p, size_t n, bool xread, conn *c, entry_fn *emit,
+                          uint64_t *count) {
+    const char *q = p, *end = p + n, *s;
+    char t;
+    long long k, len;
+    long h;
+    *count = 0;
+#define NEXT_HEADER() do { h = resp_header(q, end, &t, &k); if (h <= 0) return h; q += h; } while (0)
+#define NEXT_BULK() do { h = resp_bulk(q, end, &s, &len); if (h <= 0) return h; q += h; } while (0)
+    NEXT_HEADER();
+    if (t == '-') {
+        *count = (uint64_t)(q - p);
+        return -2;
+    }
+    if (xread) {
+        if (t == '_' || (t == '*' && k < 0)) return q - p;
+        if (t != '*' || k != 1) return -1;
+        NEXT_HEADER();
+        if (t != '*' || k != 2) return -1;
+        NEXT_BULK();                    /* the stream's name */
+        NEXT_HEADER();
+    }
+    if (t != '*' || k < 0) return -1;
+    long long entries = k;
+    for (long long i = 0; i < entries; i++) {
+        NEXT_HEADER();
+        if (t != '*' || k != 2) return -1;
+        NEXT_BULK();
+        const char *id = s, *payload = NULL;
+        long long idlen = len, plen = 0;
+        NEXT_HEADER();
+        if (t != '*' || k < 0) return -1;
+        long long fields = k;
+        for (long long j = 0; j < fields; j++) {
+            NEXT_BULK();
+            if (j == 1) { payload = s; plen = len; }
+        }
+        if (emit) emit(c, id, (size_t)idlen, payload, (size_t)plen);
+    }
+#undef NEXT_HEADER
+#undef NEXT_BULK
+    *count = (uint64_t)entries;
+    return q - p;
+}
+
+/* An entry reached a reader: counted as a delivery, with its latency from
+ * the payload's timestamp while measuring. */
+static void on_entry(conn *c, const char *id, size_t idlen, const char *payload, size_t plen) {
+    if (idlen < sizeof c->last_id) {
+        memcpy(c->last_id, id, idlen);
+        c->last_id[idlen] = '\0';
+    }
+    B.deliveries++;
+    B.delivered_bytes += plen;
+    if (payload && plen >= 16 && B.measuring && B.lat) {
+        uint64_t ts;
+        memcpy(&ts, payload, 8);
+        if (B.batch_now >= ts) hist_add(B.lat, B.batch_now - ts);
+    }
+}
+
+/* XREAD BLOCK 0 STREAMS <channel> <last id>: what a consumer re-issues
+ * after every reply. */
+static void xread_send(conn *c) {
+    const char *argv[6] = { "XREAD", "BLOCK", "0", "STREAMS", B.channel, c->last_id };
+    out_command(c, 6, argv, NULL);
+    conn_flush(c);
+}
+
+/* Readers due to re-issue XREAD. The tool plays 1000 independent
+ * consumers on one thread: a reader re-issuing at once would put its
+ * write(2) (and the wake-up of the server it causes) before the reads of
+ * the readers behind it in the same epoll batch, and charge them its time.
+ * So readers re-issue after the batch's reads, all together. */
+static conn **xread_due;
+static int nxread_due, xread_due_cap;
+
+static void xread_queue(conn *c) {
+    if (nxread_due == xread_due_cap) {
+        xread_due_cap = xread_due_cap ? xread_due_cap * 2 : 1024;
+        xread_due = xrealloc(xread_due, (size_t)xread_due_cap * sizeof *xread_due);
+    }
+    xread_due[nxread_due++] = c;
+}
+
+static void xread_resend(void) {
+    for (int i = 0; i < nxread_due; i++)
+        if (!xread_due[i]->closed) xread_send(xread_due[i]);
+    nxread_due = 0;
+}
+
+/* Catch-up state: one reader paging through the history. */
+static struct {
+    uint64_t pass_entries;      /* entries read in the current pass */
+    bool pass_done;
+} CU;
+
+/* The next page: XRANGE ch - + COUNT n, then XRANGE ch (last + COUNT n; or
+ * XREAD COUNT n STREAMS ch 0-0, then from the last id. */
+static void catchup_send(conn *c, bool first) {
+    char cnt[24], start[56];
+    snprintf(cnt, sizeof cnt, "%d", opt.batch);
+    if (opt.catchup_xread) {
+        const char *argv[6] = { "XREAD", "COUNT", cnt, "STREAMS", B.channel, first ? "0-0" : c->last_id };
+        out_command(c, 6, argv, NULL);
+    } else {
+        snprintf(start, sizeof start, first ? "-" : "(%s", c->last_id);
+        const char *argv[6] = { "XRANGE", B.channel, start, "+", "COUNT", cnt };
+        out_command(c, 6, argv, NULL);
+    }
+    conn_flush(c);
+}
+
+/* Gathers a history reader's bytes; handles every whole reply in them. */
+static void history_read(conn *c, const char *p, size_t n) {
+    static unsigned logged;
+    outbuf_append(&c->in, p, n);
+    bool xread = c->role == ROLE_XREAD || opt.catchup_xread;
+    while (c->in.off < c->in.len) {
+        const char *r = c->in.p + c->in.off;
+        size_t avail = c->in.len - c->in.off;
+        uint64_t count;
+        long rc = entries_parse(r, avail, xread, c, NULL, &count);
+        if (rc == 0) return;
+        if (rc == -1) {
+            fprintf(stderr, "pubsub-bench: unexpected history reply: %.40s\n", r);
+            conn_mark_closed(c);
+            return;
+        }
+        if (c->pending) c->pending--;
+        if (rc == -2) {
+            B.errors++;
+            if (logged++ < 3) fprintf(stderr, "pubsub-bench: error reply %.*s", (int)count, r);
+            c->in.off += count;
+            if (c->role == ROLE_CATCHUP) CU.pass_done = true;
+            continue;
+        }
+        entries_parse(r, avail, xread, c, on_entry, &count);
+        c->in.off += (size_t)rc;
+        if (c->role == ROLE_XREAD) {
+            xread_queue(c);
+        } else {
+            CU.pass_entries += count;
+            if (count > 0 && count >= (uint64_t)opt.batch) catchup_send(c, false);
+            else CU.pass_done = true;
+        }
+    }
+    c->in.off = c->in.len = 0;
+}
+
+/* The history_blocked_readers figure of INFO history, or -1. */
+static long blocked_readers(void) {
+    static char text[4096];
+    return server_info(opt.port, "history", text, sizeof text)
+        ? info_field(text, "history_blocked_readers") : -1;
+}
+
+/* Opens n XREAD BLOCK readers of B.channel from 0-0 (so none misses the
+ * first messages) and waits until the server holds them all blocked;
+ * never more than 256 not yet blocked, so the accept queue never fills. */
+static void open_xreaders(int n, uint64_t deadline) {
+    for (int i = 0; i < n; i++) {
+        conn *c = conn_open(ROLE_XREAD, (uint32_t)i, 0);
+        strcpy(c->last_id, "0-0");
+        xread_send(c);
+        if (i % 256 == 255 || i == n - 1) {
+            long want = i == n - 1 ? n : i + 1 - 256;
+            for (;;) {
+                long got = blocked_readers();
+                if (got >= want) break;
+                if (now_ns() >= deadline)
+                    die("setup timed out: %ld of %ld XREAD readers blocked (INFO history)", got, want);
+                loop_once(5);
+            }
+        }
+    }
+}
+
 /* ======================== Scenarios ======================================== */
 
 static void name_fanout(char *out, size_t cap, int i) { (void)i; snprintf(out, cap, "bench:fanout"); }
@@ -755,9 +1003,10 @@ static void scenario_publish(uint64_t deadline) {
 }
 
 static void scenario_fanout(uint64_t deadline) {
-    open_subscribers(opt.subscribers, ROLE_SUB, 0, deadline, name_fanout);
-    add_publishers(1);
     B.channel = "bench:fanout";
+    if (opt.xread) open_xreaders(opt.subscribers, deadline);
+    else open_subscribers(opt.subscribers, ROLE_SUB, 0, deadline, name_fanout);
+    add_publishers(1);
     expect_message(NULL, B.channel);
     set_window((uint64_t)opt.subscribers);
     if (opt.rate > 0 || opt.publish_rate > 0) {
@@ -775,6 +1024,7 @@ static void scenario_fanout(uint64_t deadline) {
     snapshot a, b;
     run_window(&a, &b);
     out_kv("subs", "%d", opt.subscribers);
+    out_kv("readers", "%s", opt.xread ? "xread" : "subscribe");
     out_kv("size", "%d", opt.size);
     out_kv("mode", "%s", B.pub_rate > 0 ? "paced" : "flat");
     if (B.pub_rate > 0) out_num("rate", B.pub_rate * opt.subscribers, 0);
@@ -989,12 +1239,64 @@ static void scenario_slow(uint64_t deadline) {
     report_window(&a, &b, false);
 }
 
+static bool catchup_published(void) { return B.replies >= (uint64_t)opt.entries; }
+static bool catchup_pass_done(void) { return CU.pass_done; }
+
+/* One pass: the reader pages from the start of the history to its end. */
+static void catchup_pass(conn *r, uint64_t deadline) {
+    CU.pass_entries = 0;
+    CU.pass_done = false;
+    catchup_send(r, true);
+    if (!loop_until(catchup_pass_done, deadline, 100))
+        die("catch-up pass timed out after %llu entries", (unsigned long long)CU.pass_entries);
+}
+
+/* A reader --entries messages behind: publishes them into the channel's
+ * history (no subscribers), then reads it all back in pages of --batch,
+ * one pass unmeasured, then passes until --duration has passed (at least
+ * one). deliveries_per_s is entries read per second. */
+static void scenario_catchup(uint64_t deadline) {
+    B.channel = "bench:catchup";
+    add_publishers(1);
+    opt.count = opt.entries;
+    opt.pipeline = 128;
+    B.per_publish = 0;
+    B.window = 256;
+    B.publishing = true;
+    publish_fill(now_ns());
+    if (!loop_until(catchup_published, deadline, 10))
+        die("setup timed out: %llu of %d PUBLISHes answered", (unsigned long long)B.replies, opt.entries);
+    B.publishing = false;
+    conn *r = conn_open(ROLE_CATCHUP, 0, 0);
+    catchup_pass(r, deadline);
+    uint64_t kept = CU.pass_entries;
+    if (kept < (uint64_t)opt.entries)
+        fprintf(stderr, "pubsub-bench: the history kept %llu of %d entries\n",
+                (unsigned long long)kept, opt.entries);
+    int passes = 0;
+    snapshot a = snap();
+    uint64_t end_by = a.t + s_to_ns(opt.duration_s) * 4 + s_to_ns(30);
+    do {
+        catchup_pass(r, end_by);
+        passes++;
+    } while (now_ns() < a.t + s_to_ns(opt.duration_s));
+    snapshot b = snap();
+    out_kv("entries", "%d", opt.entries);
+    out_kv("entries_kept", "%llu", (unsigned long long)kept);
+    out_kv("size", "%d", opt.size);
+    out_kv("cmd", "%s", opt.catchup_xread ? "xread" : "xrange");
+    out_kv("batch", "%d", opt.batch);
+    out_kv("passes", "%d", passes);
+    out_num("entries_per_s", (double)(b.deliveries - a.deliveries) / ns_to_s(b.t - a.t), 0);
+    report_window(&a, &b, false);
+}
+
 /* ======================== Main ============================================= */
 
 static void usage(FILE *f) {
     fprintf(f,
 "usage: pubsub-bench SCENARIO [options]\n"
-"scenarios: publish fanout patterns channels idle slow\n"
+"scenarios: publish fanout patterns channels idle slow catchup\n"
 "  --host A --port N          server (default 127.0.0.1:6379)\n"
 "  --server-pid PID           read CPU and RSS of the server from /proc\n"
 "  --server-name NAME         label printed as server=NAME\n"
@@ -1018,6 +1320,11 @@ static void usage(FILE *f) {
 "  --channels N --channels-per-conn N      channels: (100000, 1000)\n"
 "  --clients C --idle-seconds S            idle: (10000, 10)\n"
 "  --slow S --slow-rcvbuf B                slow: non-reading subscribers (10, 4096)\n"
+"  --xread                    fanout: the subscribers are history readers that\n"
+"                             re-issue XREAD BLOCK 0 STREAMS ch <last id> (the\n"
+"                             channel needs a channel-history rule)\n"
+"  --entries N --batch N      catchup: history length, page size (100000, 1000)\n"
+"  --catchup-cmd xrange|xread catchup: XRANGE ch (id + COUNT n, or XREAD COUNT n\n"
 "  --conns-per-addr N         connections per source address 127.0.0.x\n"
 "  --busy-poll                spin instead of sleeping in the window (takes a\n"
 "                             whole core: shortens round trips, can slow the server)\n");
@@ -1048,7 +1355,8 @@ static void parse_args(int argc, char **argv) {
         {"idle-seconds", 1, 0, 'I'}, {"slow", 1, 0, 'S'}, {"slow-rcvbuf", 1, 0, 'b'},
         {"conns-per-addr", 1, 0, 'A'}, {"busy-poll", 0, 0, 'Y'}, {"help", 0, 0, '?'},
         {"pub-port", 1, 0, 'o'}, {"sub-ports", 1, 0, 'O'}, {"wait-upstream", 0, 0, 'U'},
-        {"other-pid", 1, 0, 'q'}, {"publish-rate", 1, 0, 'Q'},
+        {"other-pid", 1, 0, 'q'}, {"publish-rate", 1, 0, 'Q'}, {"xread", 0, 0, 'X'},
+        {"entries", 1, 0, 'e'}, {"batch", 1, 0, 'j'}, {"catchup-cmd", 1, 0, 'm'},
         {0, 0, 0, 0},
     };
     if (argc < 2 || argv[1][0] == '-') {
@@ -1056,13 +1364,13 @@ static void parse_args(int argc, char **argv) {
         exit(argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2);
     }
     bool found = false;
-    for (int i = 0; i <= SC_SLOW; i++) {
+    for (int i = 0; i <= SC_CATCHUP; i++) {
         if (strcmp(argv[1], scenario_names[i]) == 0) {
             opt.sc = (enum scenario)i;
             found = true;
         }
     }
-    if (!found) die("unknown scenario %s (publish fanout patterns channels idle slow)", argv[1]);
+    if (!found) die("unknown scenario %s (publish fanout patterns channels idle slow catchup)", argv[1]);
     optind = 2;
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1112,6 +1420,14 @@ static void parse_args(int argc, char **argv) {
             opt.other_pids[opt.nother_pids++] = arg_int(optarg, name);
             break;
         case 'Q': opt.publish_rate = arg_double(optarg, name); break;
+        case 'X': opt.xread = true; break;
+        case 'e': opt.entries = arg_int(optarg, name); break;
+        case 'j': opt.batch = arg_int(optarg, name); break;
+        case 'm':
+            if (strcmp(optarg, "xread") == 0) opt.catchup_xread = true;
+            else if (strcmp(optarg, "xrange") == 0) opt.catchup_xread = false;
+            else die("--catchup-cmd: xrange or xread");
+            break;
         case '?': usage(stderr); exit(2);
         default: break;
         }
@@ -1123,7 +1439,8 @@ static void parse_args(int argc, char **argv) {
     if (opt.publishers < 1 || opt.pipeline < 1 || opt.subscribers < 1 || opt.inflight < 1)
         die("--publishers, --pipeline, --subscribers and --inflight must be >= 1");
     if (opt.patterns_per_conn < 1 || opt.patterns_per_cmd < 1 || opt.channels < 1 ||
-        opt.channels_per_conn < 1 || opt.clients < 1 || opt.window_bytes < 1)
+        opt.channels_per_conn < 1 || opt.clients < 1 || opt.window_bytes < 1 ||
+        opt.entries < 1 || opt.batch < 1)
         die("counts must be >= 1");
 }
 
@@ -1150,6 +1467,7 @@ int main(int argc, char **argv) {
     case SC_CHANNELS: scenario_channels(deadline); break;
     case SC_IDLE: scenario_idle(deadline); break;
     case SC_SLOW: scenario_slow(deadline); break;
+    case SC_CATCHUP: scenario_catchup(deadline); break;
     }
     if (opt.sc != SC_IDLE) {
         out_kv("errors", "%llu", (unsigned long long)B.errors);
@@ -1162,11 +1480,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < B.nconns; i++) {
         close(B.conns[i]->fd);
         outbuf_free(&B.conns[i]->out);
+        outbuf_free(&B.conns[i]->in);
         free(B.conns[i]);
     }
     free(B.conns);
     free(B.pubs);
     free(B.lat);
+    free(xread_due);
     free(filler);
     close(B.ep);
     return 0;
