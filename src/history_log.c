@@ -630,7 +630,7 @@ int history_log_start(const char *dir, char *err, size_t errlen) {
     history_log_enabled = true;
     L.last_sync_ms = util_time_ms();
     L.loading = true;
-    long long t0 = util_monotonic_us(), files = 0;
+    long long t0 = util_monotonic_us(), files = 0, entries0 = L.loaded_entries;
     struct dirent *de;
     size_t slen = strlen(FILE_SUFFIX), tlen = strlen(FILE_SUFFIX TMP_SUFFIX);
     while ((de = readdir(d))) {
@@ -650,7 +650,7 @@ int history_log_start(const char *dir, char *err, size_t errlen) {
     closedir(d);
     L.loading = false;
     log_notice("Channel history loaded from %s: %lld files, %lld entries read in %.3f seconds", dir, files,
-               L.loaded_entries, (double)(util_monotonic_us() - t0) / 1e6);
+               L.loaded_entries - entries0, (double)(util_monotonic_us() - t0) / 1e6);
     return 0;
 }
 
