@@ -292,7 +292,17 @@ tags {history ours external:skip} {
             set c [redis_client 127.0.0.1 $port]
             assert_equal {channel-history-dir hist} [$c config get channel-history-dir]
             assert_equal {channel-history-fsync everysec} [$c config get channel-history-fsync]
+            # everysec: what is written is pending until the cron's fdatasync.
+            $c publish h.sync one
+            wait_for_condition 100 50 {
+                [hl_info $c history_pending_bytes] == 0 && [hl_info $c history_fsyncs] >= 1
+            } else {
+                fail "everysec did not sync: [$c info history]"
+            }
+            assert_equal 0 [hl_info $c history_fsync_lag_ms]
             assert_equal OK [$c config set channel-history-fsync no]
+            $c publish h.sync two
+            assert_lessthan 0 [hl_info $c history_pending_bytes]
             assert_equal no [hl_info $c history_fsync]
             assert_equal OK [$c config set channel-history-fsync ALWAYS]
             assert_equal always [hl_info $c history_fsync]
@@ -300,9 +310,9 @@ tags {history ours external:skip} {
             assert_error "*immutable*" {$c config set channel-history-dir /tmp}
             # Dropping the rule that matched a channel removes its file.
             $c publish s.gone x
-            assert_equal 1 [llength [hl_files $dir]]
+            assert_equal 2 [llength [hl_files $dir]]
             assert_equal OK [$c config set channel-history "h.* 10"]
-            assert_equal 0 [llength [hl_files $dir]]
+            assert_equal 1 [llength [hl_files $dir]]
             $c close
             hl_stop $p
         } finally {
