@@ -291,20 +291,22 @@ static char *file_path(const history *h, int idx) {
     return b.data;
 }
 
-/* Whether the file at path names a channel other than h's. */
+/* Whether the file at path names a channel other than h's (an unreadable
+ * or headerless file counts as other: it is not overwritten). */
 static bool file_is_other(const char *path, const history *h) {
-    int fd = open(path, O_RDONLY);
-    if (fd == -1) return false;
-    char head[HISTORY_LOG_FRAME_LEN + 6 + HEX_NAME_MAX * 4];
-    ssize_t n = read(fd, head, sizeof(head));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) return true;
+    buf head = {0};
+    size_t want = HISTORY_LOG_FRAME_LEN + 6 + h->name_len;
+    buf_reserve(&head, want);
+    ssize_t n = pread(fd, head.data, want, 0);
     close(fd);
     history_log_record r;
     size_t used;
-    if (n <= 0 || history_log_decode(head, (size_t)n, &r, &used) != HISTORY_LOG_OK) {
-        /* Longer than the probe, or not a history file: treat long names by length. */
-        return n > 0 && (size_t)n >= sizeof(head);
-    }
-    return r.len != h->name_len || memcmp(r.data, h->name, r.len) != 0;
+    bool other = n != (ssize_t)want || history_log_decode(head.data, want, &r, &used) != HISTORY_LOG_OK ||
+                 r.type != HISTORY_LOG_REC_HEADER || r.len != h->name_len || memcmp(r.data, h->name, r.len) != 0;
+    buf_free(&head);
+    return other;
 }
 
 static history_log_file *file_attach(history *h, char *path, int fd, long long size, long long live) {

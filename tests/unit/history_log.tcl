@@ -34,10 +34,9 @@ proc hl_info {c field} {
     return ""
 }
 
+# The whole XINFO STREAM reply: length, radix-tree figures, ids, counters.
 proc hl_xinfo {c ch} {
-    set d [$c xinfo stream $ch]
-    return [list [dict get $d length] [dict get $d last-generated-id] [dict get $d max-deleted-entry-id] \
-                [dict get $d entries-added] [dict get $d first-entry] [dict get $d last-entry]]
+    return [$c xinfo stream $ch]
 }
 
 proc hl_id_less {a b} {
@@ -190,7 +189,7 @@ tags {history ours external:skip} {
             assert_lessthan [file size [lindex [hl_files $dir] 0]] 10000
             set before [$c xrange s.compact - +]
             set xb [hl_xinfo $c s.compact]
-            assert_equal 300 [lindex $xb 3]
+            assert_equal 300 [dict get $xb entries-added]
             $c close
             hl_stop $p
             set p [hl_start $dir $port]
