@@ -167,6 +167,18 @@ tags {history ours external:skip} {
             assert_equal [lrange $ids 0 8] [lmap e [$c xrange h.torn - +] {lindex $e 0}]
             $c close
             hl_stop $p
+
+            # A file without a valid header is left as it is; the rest loads.
+            set junk [file join $dir hist c-6a756e6b.hlog]
+            write_file_bytes $junk "not a history file"
+            set p [hl_start $dir $port]
+            set c [redis_client 127.0.0.1 $port]
+            assert_match "*Warning: history file *c-6a756e6b.hlog has no valid header*left as it is*" \
+                [read_file_bytes [dict get $p stdout]]
+            assert_equal "not a history file" [read_file_bytes $junk]
+            assert_equal 9 [$c xlen h.torn]
+            $c close
+            hl_stop $p
         } finally {
             proc_cleanup $p
         }
