@@ -248,8 +248,9 @@ static void file_write_scratch(history_log_file *lf) {
     if (lf->broken || lf->fd == -1) return;
     if (write_all(lf->fd, L.scratch.data, L.scratch.len) == -1) {
         int saved = errno;
-        if (ftruncate(lf->fd, (off_t)lf->size) == -1) { /* best effort: load cuts a torn tail anyway */
-        }
+        /* Best effort: a torn tail left behind is cut at the next load. */
+        if (ftruncate(lf->fd, (off_t)lf->size) == -1)
+            log_verbose("Channel history: ftruncate %s: %s", lf->path, strerror(errno));
         errno = saved;
         disk_error("write", lf->path);
         lf->broken = true;
