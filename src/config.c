@@ -49,6 +49,8 @@ static const char *const acl_pubsub_names[] = {"allchannels", "resetchannels", N
 static const char *const protected_names[] = {"no", "yes", "local", NULL};
 static const char *const tls_auth_names[] = {"no", "yes", "optional", NULL};
 static const char *const upstream_cluster_names[] = {"no", "yes", "auto", NULL};
+/* In HISTORY_LOG_FSYNC_* order. */
+static const char *const history_fsync_names[] = {"always", "everysec", "no", NULL};
 
 static int check_hz(long long *v, char *err, size_t errlen);
 static int apply_dir(const char *name, char *err, size_t errlen);
@@ -135,6 +137,8 @@ static const config_def core_defs[] = {
     {"channel-history", NULL, CONFIG_T_STRING, CONFIG_S_PTR, CONFIG_F_MULTI_ARG | CONFIG_F_APPEND, "", 0, 0, NULL,
      &cfg.channel_history, canon_channel_history, NULL, NULL},
     MEM_DEF("channel-history-max-memory", 0, channel_history_max_memory, "0", 0),
+    STR_DEF("channel-history-dir", CONFIG_F_IMMUTABLE, channel_history_dir, ""),
+    ENUM_DEF("channel-history-fsync", 0, channel_history_fsync, "everysec", history_fsync_names),
 };
 
 #define CORE_COUNT (sizeof(core_defs) / sizeof(core_defs[0]))

@@ -112,6 +112,8 @@ typedef struct config {
     /* Channel history (history.c reads these through the server's hooks) */
     char *channel_history;          /* owned; canonical "glob n s ..." rules; "" = none */
     long long channel_history_max_memory; /* bytes for all histories; 0 = no cap */
+    char *channel_history_dir;      /* owned; "" = memory only (history_log.c) */
+    int channel_history_fsync;      /* HISTORY_LOG_FSYNC_*: always, everysec, no */
 } config;
 
 extern config cfg;

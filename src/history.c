@@ -21,11 +21,9 @@
  * past max-seconds go on every append, on every read (history_find) and
  * from the cron, so readers never see them.
  *
- * TODO(issue 11, part 2): persistence plugs in at history_append() (write
- * the record to the channel's append-only log, fsync per policy), at the
- * removals (compaction once enough of a file is dead) and in
- * history_configure() (load each matching channel's file at start-up,
- * keeping last_id). Nothing here writes to disk yet. */
+ * Persistence: history_log.c's hooks run at append, at every entry
+ * release (to count a file's dead bytes), at XDEL / XTRIM (logged as
+ * records) and when a history goes; each is a branch when it is off. */
 #include "history.h"
 
 #include <stdio.h>
@@ -37,6 +35,7 @@
 #include "dict.h"
 #include "frame.h"
 #include "glob.h"
+#include "history_log.h"
 #include "log.h"
 #include "mem.h"
 #include "util.h"
@@ -62,6 +61,7 @@ static struct {
     long long bytes, entries, evictions;
     long long last_evict_log_ms;
     long long evicted_since_log;
+    bool freeing_all;         /* shutdown: keep the files */
 } H;
 
 static void history_destroy(void *p);
@@ -238,6 +238,7 @@ static void entry_release(history *h, history_entry *e) {
     h->bytes -= b;
     H.bytes -= (long long)b;
     H.entries--;
+    if (h->log) history_log_released(h, e);
     frame_release(e->f);
 }
 
@@ -288,7 +289,8 @@ static void evict_for_memory(void) {
     }
 }
 
-history_id history_append(history *h, frame *f, size_t off, size_t payload_len) {
+static history_entry *append_entry(history *h, frame *f, size_t off, size_t payload_len, history_id id,
+                                   long long added_ms) {
     if (h->start + h->count == h->cap) {
         if (h->start > 0 && h->start >= h->cap / 2) {
             memmove(h->e, h->e + h->start, h->count * sizeof(*h->e));
@@ -299,26 +301,46 @@ history_id history_append(history *h, frame *f, size_t off, size_t payload_len) 
         }
     }
     history_entry *e = &h->e[h->start + h->count];
-    e->id = history_next_id(h, util_time_ms());
+    e->id = id;
     frame_retain(f);
     e->f = f;
     e->off = (uint32_t)off;
     e->payload_len = (uint32_t)payload_len;
-    e->added_ms = mono_ms();
+    e->added_ms = added_ms;
     e->order = H.next_order++;
     h->count++;
-    h->last_id = e->id;
+    if (history_id_cmp(id, h->last_id) > 0) h->last_id = id;
     h->entries_added++;
     size_t b = entry_bytes(e);
     h->bytes += b;
     H.bytes += (long long)b;
     H.entries++;
     if (h->count == 1) head_changed(h);
-    history_id id = e->id;
+    return e;
+}
+
+/* Trimming after an append: by count, age (at now, monotonic) and memory. */
+static void trim_after_append(history *h, long long now) {
     trim_count(h);
-    trim_age(h, e->added_ms);
+    trim_age(h, now);
     evict_for_memory();
+}
+
+history_id history_append(history *h, frame *f, size_t off, size_t payload_len) {
+    long long now = mono_ms();
+    history_entry *e = append_entry(h, f, off, payload_len, history_next_id(h, util_time_ms()), now);
+    history_id id = e->id;
+    if (history_log_enabled) history_log_appended(h, e);
+    trim_after_append(h, now);
     return id;
+}
+
+void history_append_loaded(history *h, frame *f, size_t off, size_t payload_len, history_id id) {
+    /* The entry's age is known only from its id (wall-clock ms). */
+    long long now = mono_ms(), wall = util_time_ms();
+    long long age = wall > 0 && (uint64_t)wall > id.ms ? wall - (long long)id.ms : 0;
+    append_entry(h, f, off, payload_len, id, now - age);
+    trim_after_append(h, now);
 }
 
 static size_t bound(const history *h, history_id id, bool upper) {
@@ -350,6 +372,7 @@ int history_delete(history *h, history_id id) {
     if (h->count == 0) h->start = 0;
     if (history_id_cmp(id, h->max_deleted_id) > 0) h->max_deleted_id = id;
     if (i == 0) head_changed(h);
+    if (h->log) history_log_deleted(h, id);
     return 1;
 }
 
@@ -380,8 +403,10 @@ static size_t trim_front(history *h, size_t want, bool approx, long long limit) 
         want = n;
     }
     if (want == 0) return 0;
+    history_id last = history_at(h, want - 1)->id;
     drop_front(h, want);
     head_changed(h);
+    if (h->log) history_log_trimmed(h, last);
     return want;
 }
 
@@ -414,6 +439,7 @@ static void history_destroy(void *p) {
     history *h = p;
     drop_front(h, h->count);
     head_changed(h);
+    if (h->log) history_log_destroyed(h, !H.freeing_all);
     mem_free(h->e);
     mem_free(h->name);
     mem_free(h);
@@ -553,6 +579,7 @@ void history_set_max_memory(long long bytes) {
 }
 
 void history_free_all(void) {
+    H.freeing_all = true;
     dict_free(H.histories);
     dict_free(H.misses);
     H.histories = H.misses = NULL;
@@ -560,6 +587,7 @@ void history_free_all(void) {
     H.heap = NULL;
     H.heap_len = H.heap_cap = 0;
     rules_free();
+    H.freeing_all = false;
 }
 
 /* ------------------------------------------------------------------------

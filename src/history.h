@@ -23,8 +23,8 @@
  *     histories keyed by the insertion order of their first entry), each
  *     eviction counted, and logged at most once a second.
  * It knows nothing about clients, sockets or RESP beyond the frame bytes.
- * Persistence (channel-history-dir, the append-only log) is issue 11's
- * second part; see the TODO in history.c. */
+ * Persistence (channel-history-dir) is history_log.c: history.c calls its
+ * hooks on append, release, XDEL, XTRIM and drop. */
 #ifndef HISTORY_H
 #define HISTORY_H
 
@@ -60,6 +60,7 @@ typedef struct history {
     uint64_t entries_added;
     size_t bytes;             /* entries' share of memory: struct + frame bytes */
     size_t heap_idx;          /* position in the eviction heap, SIZE_MAX if empty */
+    struct history_log_file *log; /* owned by history_log.c: its file, NULL if none */
 } history;
 
 /* Number of rules configured: 0 means no channel has history. */
@@ -99,6 +100,9 @@ history_id history_next_id(const history *h, long long now_ms);
 /* Appends an entry holding f (retained here) whose payload bulk starts at
  * off, with the next id; trims by count, age and memory. Returns the id. */
 history_id history_append(history *h, frame *f, size_t off, size_t payload_len);
+/* Appends an entry read back from disk with exactly id (ids only grow:
+ * last_id becomes the larger of both); its age counts from id's ms. */
+void history_append_loaded(history *h, frame *f, size_t off, size_t payload_len, history_id id);
 /* XDEL: removes the entry with exactly id; 1 if it was there, else 0. */
 int history_delete(history *h, history_id id);
 /* XTRIM MAXLEN / MINID. approx: only whole modeled nodes go (see

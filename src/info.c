@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "pubsub.h"
 #include "history.h"
+#include "history_log.h"
 #include "upstream.h"
 #include "version.h"
 
@@ -292,7 +293,24 @@ static void section_history(buf *o) {
     buf_printf(o, "history_max_memory:%lld\r\n", st.max_memory);
     buf_printf(o, "history_evictions:%lld\r\n", st.evictions);
     buf_printf(o, "history_blocked_readers:%lld\r\n", client_blocked_count());
-    buf_printf(o, "history_persistence:disabled\r\n");
+    history_log_stats ls;
+    history_log_get_stats(&ls);
+    static const char *const policies[] = {"always", "everysec", "no"};
+    buf_printf(o, "history_persistence:%s\r\n", ls.enabled ? "enabled" : "disabled");
+    buf_printf(o, "history_fsync:%s\r\n", policies[ls.fsync_policy]);
+    buf_printf(o, "history_files:%lld\r\n", ls.files);
+    buf_printf(o, "history_disk_bytes:%lld\r\n", ls.disk_bytes);
+    buf_printf(o, "history_pending_bytes:%lld\r\n", ls.pending_bytes);
+    buf_printf(o, "history_fsync_lag_ms:%lld\r\n", ls.fsync_lag_ms);
+    buf_printf(o, "history_fsyncs:%lld\r\n", ls.fsyncs);
+    buf_printf(o, "history_fsync_avg_us:%lld\r\n", ls.fsyncs ? ls.fsync_us_total / ls.fsyncs : 0);
+    buf_printf(o, "history_fsync_max_us:%lld\r\n", ls.fsync_us_max);
+    buf_printf(o, "history_compactions:%lld\r\n", ls.compactions);
+    buf_printf(o, "history_write_errors:%lld\r\n", ls.write_errors);
+    buf_printf(o, "history_memory_only_files:%lld\r\n", ls.broken_files);
+    buf_printf(o, "history_last_disk_error:%s\r\n", ls.last_error);
+    buf_printf(o, "history_loaded_entries:%lld\r\n", ls.loaded_entries);
+    buf_printf(o, "history_truncated_files:%lld\r\n", ls.truncated_files);
 }
 
 typedef struct section {

@@ -28,6 +28,7 @@
 #include "dict.h"
 #include "ev.h"
 #include "history.h"
+#include "history_log.h"
 #include "info.h"
 #include "log.h"
 #include "mem.h"
@@ -277,6 +278,9 @@ static void setup_signals(void) {
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    /* Past a file-size limit a write fails with EFBIG (a disk error for
+     * history_log.c) instead of killing the server. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static void request_shutdown(void) {
@@ -295,6 +299,7 @@ static long long cron(ev_loop *loop, long long id, void *data) {
         last_sample_ms = now;
     }
     history_cron();   /* age trimming: a scan of the histories */
+    history_log_cron(); /* once a second: everysec fsyncs, compaction, retries */
     if (now - last_clients_ms >= 1000) {
         client_cron();
         last_clients_ms = now;
@@ -367,6 +372,12 @@ static int apply_history(const char *name, char *err, size_t errlen) {
     return 0;
 }
 
+static int apply_history_fsync(const char *name, char *err, size_t errlen) {
+    (void)name, (void)err, (void)errlen;
+    history_log_set_fsync(cfg.channel_history_fsync);
+    return 0;
+}
+
 static void on_client_free(client *c) {
     cmd_history_client_gone(c);
     cmd_monitor_stop(c);
@@ -379,6 +390,7 @@ static void shutdown_and_free(void) {
     upstream_shutdown();
     client_free_all();
     history_free_all();
+    history_log_shutdown();
     tls_free();
     mem_free(server.tcp_bind_open);
     mem_free(server.tls_bind_open);
@@ -508,9 +520,15 @@ int main(int argc, char **argv) {
     config_set_apply_hook("maxclients", apply_maxclients);
     config_set_apply_hook("channel-history", apply_history);
     config_set_apply_hook("channel-history-max-memory", apply_history);
+    config_set_apply_hook("channel-history-fsync", apply_history_fsync);
     char herr[256];
     if (apply_history("channel-history", herr, sizeof(herr)) == -1) {
         log_warning("channel-history: %s", herr);
+        return 1;
+    }
+    history_log_set_fsync(cfg.channel_history_fsync);
+    if (history_log_start(cfg.channel_history_dir, herr, sizeof(herr)) == -1) {
+        log_warning("%s", herr);
         return 1;
     }
 

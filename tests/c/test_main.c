@@ -17,6 +17,7 @@ extern const test_case config_tests[];
 extern const test_case dict_tests[];
 extern const test_case acl_tests[];
 extern const test_case history_tests[];
+extern const test_case history_log_tests[];
 
 static const struct {
     const char *file;
@@ -30,6 +31,7 @@ static const struct {
     {"dict", dict_tests},
     {"pubsub", pubsub_tests},
     {"history", history_tests},
+    {"history_log", history_log_tests},
     {"config", config_tests},
     {"acl", acl_tests},
 };
