@@ -415,29 +415,37 @@ static long long mono_ms(void) {
     return util_monotonic_us() / 1000;
 }
 
-/* Serves what each key has past its id into b; returns the keys served. */
+/* The entries [from, to) key i has past its id, or false if none. */
+static bool key_range(const slice *key, const history_id *after, long long count, history **hp, size_t *from,
+                      size_t *to) {
+    history *h = history_find(key->ptr, key->len);
+    if (!h || h->count == 0) return false;
+    *from = history_upper_bound(h, *after);
+    if (*from == h->count) return false;
+    *to = count > 0 && (size_t)count < h->count - *from ? *from + (size_t)count : h->count;
+    *hp = h;
+    return true;
+}
+
+/* Serves what each key has past its id into b; returns the keys served.
+ * Two passes (count, then write) so the entries go straight into b: a
+ * payload is copied once, into the reply. */
 static int collect(buf *b, int proto, int nkeys, const slice *keys, const history_id *after, long long count,
                    int only) {
     int served = 0;
-    buf body = {0};
+    history *h;
+    size_t from, to;
+    for (int i = 0; i < nkeys; i++)
+        if ((only < 0 || i == only) && key_range(&keys[i], &after[i], count, &h, &from, &to)) served++;
+    if (!served) return 0;
+    if (proto >= 3) resp_add_map_len(b, served, 3);
+    else resp_add_array_len(b, served);
     for (int i = 0; i < nkeys; i++) {
-        if (only >= 0 && i != only) continue;
-        history *h = history_find(keys[i].ptr, keys[i].len);
-        if (!h || h->count == 0) continue;
-        size_t from = history_upper_bound(h, after[i]);
-        if (from == h->count) continue;
-        size_t to = count > 0 && (size_t)count < h->count - from ? from + (size_t)count : h->count;
-        if (proto < 3) resp_add_array_len(&body, 2);
-        resp_add_bulk(&body, keys[i].ptr, keys[i].len);
-        add_entries(&body, h, from, to, false);
-        served++;
+        if ((only >= 0 && i != only) || !key_range(&keys[i], &after[i], count, &h, &from, &to)) continue;
+        if (proto < 3) resp_add_array_len(b, 2);
+        resp_add_bulk(b, keys[i].ptr, keys[i].len);
+        add_entries(b, h, from, to, false);
     }
-    if (served) {
-        if (proto >= 3) resp_add_map_len(b, served, 3);
-        else resp_add_array_len(b, served);
-        buf_append(b, body.data, body.len);
-    }
-    buf_free(&body);
     return served;
 }
 
