@@ -35,8 +35,8 @@
 #include "upstream.h"
 
 static const char *const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
-static const char *const ERR_RELAY =
-    "ERR stream commands over channel history are not served in relay mode yet (issue 11)";
+static const char *const ERR_RELAY_BLOCK =
+    "ERR XREAD BLOCK is not served through a relay yet (issue 11): read the upstream directly, or poll";
 
 /* ------------------------------------------------------------------------
  * Reply helpers
@@ -66,9 +66,12 @@ static void add_entries(buf *b, const history *h, size_t from, size_t to, bool r
         for (size_t i = to; i > from; i--) add_entry(b, history_at(h, i - 1));
 }
 
-static bool relay_refuses(client *c) {
+/* On a relay the history is the upstream's: the command goes there
+ * (routed by its key, argv[key_at]), its reply comes back unchanged. */
+static bool relay_forwards(client *c, int argc, slice *argv, int key_at) {
     if (!upstream_is_relay()) return false;
-    client_add_error(c, ERR_RELAY);
+    bool xread = util_eq_nocase(argv[0].ptr, argv[0].len, "xread");
+    upstream_forward(c, argc, argv, key_at > 0 && key_at < argc ? &argv[key_at] : NULL, xread);
     return true;
 }
 
@@ -90,7 +93,7 @@ static int parse_range_id(const slice *a, bool missing_max, bool excl_ok, histor
  * ------------------------------------------------------------------------ */
 
 static void range_generic(client *c, int argc, slice *argv, bool rev) {
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 1)) return;
     const slice *sa = &argv[rev ? 3 : 2], *ea = &argv[rev ? 2 : 3];
     history_id start, end;
     bool sx, ex;
@@ -144,7 +147,7 @@ void cmd_xrevrange(client *c, int argc, slice *argv) { range_generic(c, argc, ar
 
 void cmd_xlen(client *c, int argc, slice *argv) {
     (void)argc;
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 1)) return;
     history *h = history_find(argv[1].ptr, argv[1].len);
     resp_add_int(client_reply_buf(c), h ? (long long)h->count : 0);
 }
@@ -154,7 +157,7 @@ void cmd_xlen(client *c, int argc, slice *argv) {
  * ------------------------------------------------------------------------ */
 
 void cmd_xadd(client *c, int argc, slice *argv) {
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 1)) return;
     if (argc != 5 || argv[2].len != 1 || argv[2].ptr[0] != '*' || argv[3].len != 7 ||
         memcmp(argv[3].ptr, "message", 7) != 0) {
         client_add_error(c, "ERR only XADD <channel> * message <payload> is supported here (a PUBLISH to a "
@@ -176,7 +179,7 @@ void cmd_xadd(client *c, int argc, slice *argv) {
  * ------------------------------------------------------------------------ */
 
 void cmd_xtrim(client *c, int argc, slice *argv) {
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 1)) return;
     int strategy = 0;   /* 1 MAXLEN, 2 MINID */
     bool approx = false, limit_given = false;
     long long maxlen = 0, limit = -1;
@@ -244,7 +247,7 @@ void cmd_xtrim(client *c, int argc, slice *argv) {
 }
 
 void cmd_xdel(client *c, int argc, slice *argv) {
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 1)) return;
     history *h = history_find(argv[1].ptr, argv[1].len);
     if (!h) {
         resp_add_int(client_reply_buf(c), 0);
@@ -269,7 +272,7 @@ void cmd_xdel(client *c, int argc, slice *argv) {
  * ------------------------------------------------------------------------ */
 
 void cmd_xinfo_stream(client *c, int argc, slice *argv) {
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 2)) return;
     bool full = false;
     long long count = 10;
     if (argc > 3) {
@@ -327,14 +330,14 @@ void cmd_xinfo_stream(client *c, int argc, slice *argv) {
 
 void cmd_xinfo_groups(client *c, int argc, slice *argv) {
     (void)argc;
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 2)) return;
     if (!history_find(argv[2].ptr, argv[2].len)) client_add_error(c, "ERR no such key");
     else resp_add_array_len(client_reply_buf(c), 0);
 }
 
 void cmd_xinfo_consumers(client *c, int argc, slice *argv) {
     (void)argc;
-    if (relay_refuses(c)) return;
+    if (relay_forwards(c, argc, argv, 2)) return;
     if (!history_find(argv[2].ptr, argv[2].len)) {
         client_add_error(c, "ERR no such key");
         return;
@@ -587,8 +590,26 @@ void cmd_history_client_gone(client *c) {
     if (timed) arm_timer();
 }
 
+/* XREAD on a relay: forwarded, routed by its first key. A BLOCK would hold
+ * the shared upstream link (RESP has no request ids): refused for now. */
+static bool xread_relayed(client *c, int argc, slice *argv) {
+    if (!upstream_is_relay()) return false;
+    int first_key = 0;
+    for (int i = 1; i < argc; i++) {
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "block")) {
+            client_add_error(c, ERR_RELAY_BLOCK);
+            return true;
+        }
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "streams")) {
+            first_key = i + 1;
+            break;
+        }
+    }
+    return relay_forwards(c, argc, argv, first_key);
+}
+
 void cmd_xread(client *c, int argc, slice *argv) {
-    if (relay_refuses(c)) return;
+    if (xread_relayed(c, argc, argv)) return;
     long long timeout = -1, count = 0;
     int streams = 0;
     for (int i = 1; i < argc; i++) {

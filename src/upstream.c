@@ -88,8 +88,12 @@ typedef struct linkinfo {
     long long avoid_until_ms;
 } linkinfo;
 
+/* What a request's cookie points to (its first field). */
+enum { REC_PUB = 1, REC_FWD = 2 };
+
 /* A PUBLISH or SPUBLISH on its way upstream. */
 typedef struct pub_rec {
+    int kind;                     /* REC_PUB */
     client_slot *slot;            /* borrowed: the client's reply slot; NULL = nobody waits */
     bool shard;
     int slot_no;                  /* the channel's cluster slot */
@@ -872,6 +876,7 @@ static void drain_hold(void) {
 
 void upstream_publish(client *c, bool shard, const char *ch, size_t chlen, const char *msg, size_t msglen) {
     pub_rec *p = mem_calloc(sizeof(*p));
+    p->kind = REC_PUB;
     p->shard = shard;
     p->ch = mem_strndup(ch, chlen);
     p->chlen = chlen;
@@ -948,8 +953,109 @@ static void pub_reply(upstream_link *l, pub_rec *p, const rreply *r) {
     pub_free(p);
 }
 
+/* ------------------------------------------------------------------------
+ * Forwarded commands (the Streams commands of channel history)
+ * The command goes to the node that holds the key (the classic link over a
+ * standalone upstream; the slot's primary over a cluster); its reply comes
+ * back, re-encoded in the client's protocol, in the client's reply order.
+ * ------------------------------------------------------------------------ */
+
+typedef struct fwd_rec {
+    int kind;                     /* REC_FWD */
+    client_slot *slot;            /* borrowed: NULL once nobody waits */
+    int proto;                    /* the client's protocol when it asked */
+    bool pairs;                   /* RESP2: a top-level map is an array of [key, value] pairs */
+} fwd_rec;
+
+/* r in proto. The link speaks RESP3, so a null's kind is lost: a null at
+ * the top is a null array in RESP2 (XREAD, XRANGE COUNT 0), a nested one a
+ * null bulk (XINFO's missing entries). */
+static void encode_reply(buf *b, const rreply *r, int proto, bool top, bool pairs) {
+    switch (r->type) {
+    case RREPLY_STATUS: resp_add_simple(b, r->str); return;
+    case RREPLY_ERROR: resp_add_error(b, r->str); return;
+    case RREPLY_INT: resp_add_int(b, r->integer); return;
+    case RREPLY_STRING: resp_add_bulk(b, r->str, r->len); return;
+    case RREPLY_NIL:
+        if (top) resp_add_null_array(b, proto);
+        else resp_add_null(b, proto);
+        return;
+    case RREPLY_BOOL: resp_add_bool(b, r->integer != 0, proto); return;
+    case RREPLY_DOUBLE:
+    case RREPLY_BIGNUM:
+        if (proto >= 3) buf_printf(b, "%c%s\r\n", r->type == RREPLY_DOUBLE ? ',' : '(', r->str);
+        else resp_add_bulk(b, r->str, r->len);
+        return;
+    case RREPLY_MAP:
+        if (top && pairs && proto < 3) {
+            /* XREAD: RESP3 answers a map, RESP2 an array of pairs. */
+            resp_add_array_len(b, (long long)(r->elements / 2));
+            for (size_t i = 0; i + 1 < r->elements; i += 2) {
+                resp_add_array_len(b, 2);
+                encode_reply(b, r->element[i], proto, false, false);
+                encode_reply(b, r->element[i + 1], proto, false, false);
+            }
+            return;
+        }
+        resp_add_map_len(b, (long long)(r->elements / 2), proto);
+        break;
+    case RREPLY_SET: resp_add_set_len(b, (long long)r->elements, proto); break;
+    case RREPLY_ARRAY:
+    case RREPLY_PUSH: resp_add_array_len(b, (long long)r->elements); break;
+    }
+    for (size_t i = 0; i < r->elements; i++) encode_reply(b, r->element[i], proto, false, false);
+}
+
+static void fwd_reply(upstream_link *l, fwd_rec *f, const rreply *r) {
+    if (f->slot) {
+        buf b = {0};
+        if (r) {
+            encode_reply(&b, r, f->proto, true, f->pairs);
+        } else {
+            char why[400];
+            snprintf(why, sizeof(why), "UPSTREAMDOWN upstream link to %s lost before the reply",
+                     upstream_link_addr(l));
+            resp_add_error(&b, why);
+        }
+        client_slot_fill(f->slot, b.data, b.len);
+        buf_free(&b);
+    }
+    mem_free(f);
+}
+
+void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs) {
+    linkinfo *li = U.classic;
+    if (key && U.mode == MODE_CLUSTER && U.map) {
+        int s = U.map->slot_shard[cluster_key_slot(key->ptr, key->len)];
+        li = s >= 0 && s < U.shard_count ? U.pubs[s] : NULL;
+    }
+    if (!li || !upstream_link_is_up(li->link)) {
+        client_add_error(c, "UPSTREAMDOWN no upstream link: command not sent");
+        return;
+    }
+    fwd_rec *f = mem_calloc(sizeof(*f));
+    f->kind = REC_FWD;
+    f->proto = c->resp;
+    f->pairs = map_as_pairs;
+    if (!(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP))) f->slot = client_slot_open(c, &f->slot);
+    const char *small[16];
+    size_t small_lens[16];
+    const char **args = argc <= 16 ? small : mem_alloc(sizeof(char *) * (size_t)argc);
+    size_t *lens = argc <= 16 ? small_lens : mem_alloc(sizeof(size_t) * (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        args[i] = argv[i].ptr;
+        lens[i] = argv[i].len;
+    }
+    upstream_link_command(li->link, argc, args, lens, f);
+    if (args != small) {
+        mem_free(args);
+        mem_free(lens);
+    }
+}
+
 static void on_reply(upstream_link *l, void *cookie, const rreply *r) {
     if (cookie == &U.refresh_cookie) on_refresh_reply(l, r);
+    else if (*(int *)cookie == REC_FWD) fwd_reply(l, cookie, r);
     else pub_reply(l, cookie, r);
 }
 

@@ -31,6 +31,15 @@ void upstream_shutdown(void);
  * link can take it, answered -UPSTREAMDOWN when the hold runs out. */
 void upstream_publish(client *c, bool shard, const char *ch, size_t chlen, const char *msg, size_t msglen);
 
+/* Sends c's command (argv borrowed) to the upstream node that holds key
+ * (NULL: any), and gives c the reply, in its protocol and its place among
+ * c's replies; -UPSTREAMDOWN at once when no link can take it. For the
+ * Streams commands of channel history on a relay. map_as_pairs: the
+ * command's RESP2 form of a top-level map is an array of [key, value]
+ * pairs (XREAD), not a flat array. */
+typedef struct slice slice;
+void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs);
+
 /* The INFO "upstream" section's lines. */
 void upstream_info(buf *o);
 

@@ -460,3 +460,37 @@ def relay_config(t):
     t.check(info.get("upstream_mode") == "standalone", "INFO (default) has upstream_mode %s"
             % info.get("upstream_mode"))
     c.close()
+
+
+@scenario("relay-history-forward")
+def relay_history_forward(t):
+    """The Streams commands of channel history go upstream through a relay
+    and their replies come back unchanged (RESP2 and RESP3): over our node
+    with channel-history, and over a redis-server whose streams the
+    application writes. XREAD BLOCK is refused on a relay (for now)."""
+    ours = t.ours("up", conf=['channel-history "h.*" 100'])
+    redis = t.redis("up2")
+    for up, key, write in ((ours, "h.one", ("PUBLISH", "h.one", "m%d")),
+                           (redis, "s.one", ("XADD", "s.one", "*", "message", "m%d"))):
+        r = t.relay([up])
+        wait_relay(r.port, timeout=15)
+        for i in range(3):
+            args = [a % i if "%d" in a else a for a in write]
+            Client(H, r.port).call(*args)
+        via_xadd = Client(H, r.port).call("XADD", key, "*", "message", "via")
+        t.check(isinstance(via_xadd, str) and "-" in via_xadd, "XADD through the relay answered %r" % (via_xadd,))
+        for resp in (2, 3):
+            d, v = Client(H, up.port, resp=resp), Client(H, r.port, resp=resp)
+            for cmd in (("XRANGE", key, "-", "+"), ("XREVRANGE", key, "+", "-", "COUNT", "2"), ("XLEN", key),
+                        ("XREAD", "COUNT", "2", "STREAMS", key, "0-0"), ("XREAD", "STREAMS", "nokey", "0-0"),
+                        ("XRANGE", "nokey", "-", "+"), ("XINFO", "STREAM", key)):
+                want, got = d.call_raw(*cmd), v.call_raw(*cmd)
+                t.check(got == want, "%s via the relay (RESP%d over %s): %r, upstream %r"
+                        % (" ".join(cmd), resp, up.kind, got, want))
+            d.close()
+            v.close()
+        try:
+            Client(H, r.port).call("XREAD", "BLOCK", "10", "STREAMS", key, "$")
+            raise Fail("XREAD BLOCK through a relay was not refused")
+        except RespError as e:
+            t.check("not served through a relay" in str(e), "XREAD BLOCK: %s" % e)

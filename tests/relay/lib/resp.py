@@ -243,6 +243,16 @@ class Client:
                 continue
             return v
 
+    def call_raw(self, *args, timeout=None):
+        """Sends one command and returns the exact bytes of its reply (for
+        byte-for-byte comparisons); no push may be pending."""
+        self.send(*args)
+        start = self.parser.pos
+        v = self.read(timeout)
+        if isinstance(v, Push):
+            raise ProtocolError("a push arrived where a reply was expected: %r" % (v,))
+        return bytes(self.parser.buf[start:self.parser.pos])
+
     def call(self, *args, timeout=None):
         """Sends one command and returns its reply; raises RespError on an error reply."""
         self.send(*args)
