@@ -414,8 +414,8 @@ static bool settled(void) {
 
 /* A gap ends when the link is up and everything is settled again (the
  * names it lost may have moved to another link). */
-static void check_gap_end(linkinfo *li) {
-    if (!li->gap_since_ms || !upstream_link_is_up(li->link) || !settled()) return;
+static void check_gap_end(linkinfo *li, bool all_settled) {
+    if (!li->gap_since_ms || !upstream_link_is_up(li->link) || !all_settled) return;
     long long ms = util_time_ms() - li->gap_since_ms;
     li->gap_since_ms = 0;
     U.st.gaps++;
@@ -530,7 +530,8 @@ static void on_message(upstream_link *l, const rreply *r) {
 
 static void on_confirmed(upstream_link *l, link_op op, const char *name, size_t len) {
     (void)op, (void)name, (void)len;
-    check_gap_end(upstream_link_owner(l));
+    linkinfo *li = upstream_link_owner(l);
+    if (li->gap_since_ms && upstream_link_pending(l) == 0) check_gap_end(li, settled());
 }
 
 static int what_of(link_op op) {
@@ -1105,7 +1106,8 @@ void upstream_before_sleep(void) {
     }
     linkinfo *links[UPSTREAM_MAX_LINKS];
     int n = all_links(links, UPSTREAM_MAX_LINKS);
-    for (int i = 0; i < n; i++) check_gap_end(links[i]);
+    bool all_settled = settled();
+    for (int i = 0; i < n; i++) check_gap_end(links[i], all_settled);
     free_graveyard();
     upstream_link_flush_all();
 }
