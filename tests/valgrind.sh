@@ -58,6 +58,9 @@ printf 'bind 127.0.0.1\nport %s\ndaemonize no\nloglevel verbose\nlogfile ""\nsav
 # handshake, close) run under valgrind as well.
 sh utils/gen-test-certs.sh "$dir/tls" >/dev/null 2>&1
 check "test certificates (utils/gen-test-certs.sh)" $?
+# Channel history with its append-only log (scenario step "channel history").
+mkdir -p "$dir/history"
+printf 'channel-history "vg.*" 5 0\nchannel-history-dir %s\nchannel-history-fsync always\n' "$dir/history" >>"$dir/server.conf"
 printf 'tls-port %s\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients optional\n' \
     "$tls_port" "$dir/tls/server.crt" "$dir/tls/server.key" "$dir/tls/ca.crt" >>"$dir/server.conf"
 

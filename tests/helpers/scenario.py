@@ -5,7 +5,9 @@ and 1 MiB messages, CLIENT KILL, a client leaving with output still
 queued, a big subscriber leaving (released in slices), CONFIG SET, ACL
 SETUSER and AUTH, MULTI/EXEC, a protocol error, half a command left
 behind, TLS subscribers (one leaving mid-handshake, one speaking plain RESP
-to the TLS port), and finally SHUTDOWN with clients still subscribed.
+to the TLS port), channel history with its log (blocked readers, one
+leaving, one unblocked, trimming), MONITOR, CLIENT PAUSE and TRACKING, and
+finally SHUTDOWN with clients still subscribed.
 
 Prints "ok: STEP" or "FAIL: STEP: why" per step, and exits 1 if a step
 failed. Replies are checked byte for byte where the bytes are fixed; every
@@ -67,6 +69,12 @@ def read_reply(s):
 def want(got, exp):
     if got != exp:
         raise Failure("expected %r, got %r" % (exp[:120], got[:120]))
+
+
+def info(s, section):
+    """The INFO reply (bytes) for one section."""
+    s.sendall(encode("INFO", section))
+    return read_reply(s)
 
 
 def client():
@@ -233,6 +241,60 @@ def main():
         want(read_reply(t), encode("message", "w.tls", "again"))
         tls_clients.append(t)
 
+    def history():
+        # valgrind.sh configures channel-history "vg.*" 5 0 with a
+        # channel-history-dir: appends, trimming, the log, blocked readers.
+        r = client()
+        r.sendall(encode("XREAD", "BLOCK", "0", "STREAMS", "vg.a", "$"))
+        gone = client()
+        gone.sendall(encode("XREAD", "BLOCK", "0", "STREAMS", "vg.a", "vg.b", "$", "$"))
+        unb = client()
+        unb.sendall(encode("CLIENT", "ID"))
+        unb_id = int(read_line(unb)[1:-2])
+        unb.sendall(encode("XREAD", "BLOCK", "0", "STREAMS", "vg.c", "$"))
+        deadline = time.time() + 30
+        while b"history_blocked_readers:3" not in info(admin, "history"):
+            if time.time() > deadline:
+                raise Failure("three readers never blocked: %r" % info(admin, "history"))
+            time.sleep(0.05)
+        gone.close()
+        want(call(admin, "CLIENT", "UNBLOCK", str(unb_id), "ERROR"), b":1\r\n")
+        want(read_line(unb)[:10], b"-UNBLOCKED")
+        big = "x" * (1 << 20)
+        for i in range(8):
+            call(admin, "PUBLISH", "vg.a", big if i == 3 else "m%d" % i)
+        reply = read_reply(r)
+        if b"m0" not in reply:
+            raise Failure("blocked reader got %r" % reply[:80])
+        admin.sendall(encode("XLEN", "vg.a"))
+        want(read_line(admin), b":5\r\n")
+        admin.sendall(encode("XRANGE", "vg.a", "-", "+", "COUNT", "2"))
+        read_reply(admin)
+        admin.sendall(encode("XADD", "vg.a", "*", "message", "xadd"))
+        read_reply(admin)
+        admin.sendall(encode("XTRIM", "vg.a", "MAXLEN", "2"))
+        read_reply(admin)
+        admin.sendall(encode("XINFO", "STREAM", "vg.a"))
+        read_reply(admin)
+        r.close()
+        unb.close()
+
+    def monitor_pause():
+        m = client()
+        want(call(m, "MONITOR"), b"+OK\r\n")
+        call(admin, "PING")
+        line = read_line(m)
+        if b'"ping"' not in line.lower():
+            raise Failure("monitor line %r" % line)
+        m.close()
+        want(call(admin, "CLIENT", "PAUSE", "50", "WRITE"), b"+OK\r\n")
+        p = client()
+        p.sendall(encode("PUBLISH", "w.pause", "x"))
+        want(read_line(p), b":0\r\n")
+        p.close()
+        want(call(admin, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a"), b"+OK\r\n")
+        want(call(admin, "CLIENT", "TRACKING", "OFF"), b"+OK\r\n")
+
     def shutdown():
         admin.sendall(encode("SHUTDOWN", "NOSAVE"))
         deadline = time.time() + 60
@@ -251,6 +313,8 @@ def main():
     step("a protocol error closes; half a command left behind", protocol_error)
     step("INFO, CLIENT LIST, PUBSUB, COMMAND", introspection)
     step("TLS: subscribe, 1 MiB message, a half handshake, plain RESP on the TLS port", tls)
+    step("channel history: blocked readers (one leaves, one CLIENT UNBLOCK), 1 MiB entry, trim, XADD/XTRIM/XINFO, the log", history)
+    step("MONITOR, CLIENT PAUSE WRITE, CLIENT TRACKING", monitor_pause)
     step("SHUTDOWN NOSAVE with subscribers connected", shutdown)
     return 1 if failed else 0
 
