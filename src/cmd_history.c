@@ -35,8 +35,6 @@
 #include "upstream.h"
 
 static const char *const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
-static const char *const ERR_RELAY_BLOCK =
-    "ERR XREAD BLOCK is not served through a relay yet (issue 11): read the upstream directly, or poll";
 
 /* ------------------------------------------------------------------------
  * Reply helpers
@@ -71,7 +69,7 @@ static void add_entries(buf *b, const history *h, size_t from, size_t to, bool r
 static bool relay_forwards(client *c, int argc, slice *argv, int key_at) {
     if (!upstream_is_relay()) return false;
     bool xread = util_eq_nocase(argv[0].ptr, argv[0].len, "xread");
-    upstream_forward(c, argc, argv, key_at > 0 && key_at < argc ? &argv[key_at] : NULL, xread);
+    upstream_forward(c, argc, argv, key_at > 0 && key_at < argc ? &argv[key_at] : NULL, xread, false);
     return true;
 }
 
@@ -590,22 +588,22 @@ void cmd_history_client_gone(client *c) {
     if (timed) arm_timer();
 }
 
-/* XREAD on a relay: forwarded, routed by its first key. A BLOCK would hold
- * the shared upstream link (RESP has no request ids): refused for now. */
+/* XREAD on a relay: forwarded, routed by its first key; with BLOCK on an
+ * upstream connection of its own (see upstream_forward). */
 static bool xread_relayed(client *c, int argc, slice *argv) {
     if (!upstream_is_relay()) return false;
     int first_key = 0;
+    bool block = false;
     for (int i = 1; i < argc; i++) {
-        if (util_eq_nocase(argv[i].ptr, argv[i].len, "block")) {
-            client_add_error(c, ERR_RELAY_BLOCK);
-            return true;
-        }
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "block")) block = true;
         if (util_eq_nocase(argv[i].ptr, argv[i].len, "streams")) {
             first_key = i + 1;
             break;
         }
     }
-    return relay_forwards(c, argc, argv, first_key);
+    upstream_forward(c, argc, argv, first_key > 0 && first_key < argc ? &argv[first_key] : NULL, true,
+                     block && commands_nesting() < 2);
+    return true;
 }
 
 void cmd_xread(client *c, int argc, slice *argv) {

@@ -84,6 +84,8 @@ typedef struct linkinfo {
     bool demoted;                 /* its server unsubscribed on its own: a failover or a slot move */
     int next_node;                /* the shard node to connect to next, -1: the one after node */
     bool publish;                 /* a shard's publish link (to its primary), holds no names */
+    struct fwd_rec *blocked;      /* a link of its own for one blocking command: what it carries */
+    struct linkinfo *next_block;  /* U.blocking list */
     char avoid[300];              /* "host:port" a publish link left, not to go back to soon */
     long long avoid_until_ms;
 } linkinfo;
@@ -104,6 +106,26 @@ typedef struct pub_rec {
     struct pub_rec *next;         /* hold queue */
 } pub_rec;
 
+/* A command forwarded upstream (the Streams commands of channel history). */
+typedef struct fwd_rec {
+    int kind;                     /* REC_FWD */
+    client_slot *slot;            /* borrowed: NULL once nobody waits */
+    int proto;                    /* the client's protocol when it asked */
+    bool pairs;                   /* RESP2: a top-level map is an array of [key, value] pairs */
+    int argc;                     /* a blocking command's arguments, kept until its link is up */
+    char **argv;                  /* owned */
+    size_t *lens;
+} fwd_rec;
+
+static void fwd_free(fwd_rec *f) {
+    for (int i = 0; i < f->argc; i++) mem_free(f->argv[i]);
+    mem_free(f->argv);
+    mem_free(f->lens);
+    mem_free(f);
+}
+
+static void fwd_reply(upstream_link *l, fwd_rec *f, const rreply *r);
+
 typedef struct seed {
     char host[256];
     int port;
@@ -120,6 +142,8 @@ static struct {
     linkinfo **pubs;              /* owned: one per shard of map: its SPUBLISHes, to the primary */
     int shard_count;
     cluster_map *map;             /* owned */
+    linkinfo *blocking;           /* owned: links of blocking commands (XREAD BLOCK), linked */
+    int blocking_count;
     linkinfo **graveyard;         /* owned: links to free before sleeping */
     int graveyard_count;
     dict *dirty[3];               /* owned: names to settle, by kind */
@@ -158,8 +182,19 @@ static linkinfo *linkinfo_new(int shard, const char *host, int port) {
     return li;
 }
 
+static bool is_buried(const linkinfo *li);
+
+/* Closes li and frees it before sleeping; twice is once. */
 static void bury(linkinfo *li) {
-    if (!li) return;
+    if (!li || is_buried(li)) return;
+    if (li->shard == -2) {
+        linkinfo **pp = &U.blocking;
+        while (*pp && *pp != li) pp = &(*pp)->next_block;
+        if (*pp) {
+            *pp = li->next_block;
+            U.blocking_count--;
+        }
+    }
     U.graveyard = mem_realloc(U.graveyard, sizeof(*U.graveyard) * (size_t)(U.graveyard_count + 1));
     U.graveyard[U.graveyard_count++] = li;
     upstream_link_close(li->link, "not needed after a topology change");
@@ -167,6 +202,7 @@ static void bury(linkinfo *li) {
 
 static void free_graveyard(void) {
     for (int i = 0; i < U.graveyard_count; i++) {
+        if (U.graveyard[i]->blocked) fwd_free(U.graveyard[i]->blocked);
         upstream_link_free(U.graveyard[i]->link);
         mem_free(U.graveyard[i]);
     }
@@ -210,7 +246,7 @@ static int all_links(linkinfo **out, int max) {
 }
 
 static const char *link_kind(const linkinfo *li) {
-    return li->shard < 0 ? "classic" : li->publish ? "publish" : "shard";
+    return li->shard == -2 ? "blocking" : li->shard < 0 ? "classic" : li->publish ? "publish" : "shard";
 }
 
 /* ------------------------------------------------------------------------
@@ -438,6 +474,11 @@ static void start_gap(linkinfo *li) {
 
 static void on_up(upstream_link *l, const char *role) {
     linkinfo *li = upstream_link_owner(l);
+    if (li->blocked) {
+        fwd_rec *f = li->blocked;
+        upstream_link_command(l, f->argc, (const char **)f->argv, f->lens, f);
+        return;
+    }
     li->tries = 0;
     li->up = true;
     log_notice("Upstream %s link to %s established (role %s)", link_kind(li), upstream_link_addr(l),
@@ -493,6 +534,12 @@ static void plan_reconnect(linkinfo *li) {
 static void on_down(upstream_link *l, const char *why) {
     linkinfo *li = upstream_link_owner(l);
     if (is_buried(li)) return;
+    if (li->blocked) {
+        /* Lost before its command was answered (or even sent). */
+        log_verbose("Upstream blocking link to %s: %s", upstream_link_addr(l), why);
+        fwd_reply(l, li->blocked, NULL);
+        return;
+    }
     bool was_up = li->up;
     li->up = false;
     char from[300];
@@ -961,12 +1008,6 @@ static void pub_reply(upstream_link *l, pub_rec *p, const rreply *r) {
  * back, re-encoded in the client's protocol, in the client's reply order.
  * ------------------------------------------------------------------------ */
 
-typedef struct fwd_rec {
-    int kind;                     /* REC_FWD */
-    client_slot *slot;            /* borrowed: NULL once nobody waits */
-    int proto;                    /* the client's protocol when it asked */
-    bool pairs;                   /* RESP2: a top-level map is an array of [key, value] pairs */
-} fwd_rec;
 
 /* r in proto. The link speaks RESP3, so a null's kind is lost: a null at
  * the top is a null array in RESP2 (XREAD, XRANGE COUNT 0), a nested one a
@@ -1021,10 +1062,16 @@ static void fwd_reply(upstream_link *l, fwd_rec *f, const rreply *r) {
         client_slot_fill(f->slot, b.data, b.len);
         buf_free(&b);
     }
-    mem_free(f);
+    linkinfo *li = upstream_link_owner(l);
+    if (li->blocked == f) {
+        /* Its one command is answered: the link goes. */
+        li->blocked = NULL;
+        bury(li);
+    }
+    fwd_free(f);
 }
 
-void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs) {
+void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs, bool blocking) {
     linkinfo *li = U.classic;
     if (key && U.mode == MODE_CLUSTER && U.map) {
         int s = U.map->slot_shard[cluster_key_slot(key->ptr, key->len)];
@@ -1039,6 +1086,26 @@ void upstream_forward(client *c, int argc, const slice *argv, const slice *key, 
     f->proto = c->resp;
     f->pairs = map_as_pairs;
     if (!(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP))) f->slot = client_slot_open(c, &f->slot);
+    if (blocking) {
+        /* A blocking command would hold a shared link's replies behind it
+         * (RESP has no request ids): it gets a connection of its own to
+         * the same node, sent once up, closed once answered. */
+        f->argc = argc;
+        f->argv = mem_alloc(sizeof(char *) * (size_t)argc);
+        f->lens = mem_alloc(sizeof(size_t) * (size_t)argc);
+        for (int i = 0; i < argc; i++) {
+            f->argv[i] = mem_strndup(argv[i].ptr, argv[i].len);
+            f->lens[i] = argv[i].len;
+        }
+        linkinfo *b = linkinfo_new(-2, upstream_link_host(li->link), upstream_link_port(li->link));
+        b->blocked = f;
+        upstream_link_set_blocking(b->link);
+        b->next_block = U.blocking;
+        U.blocking = b;
+        U.blocking_count++;
+        upstream_link_connect(b->link);
+        return;
+    }
     const char *small[16];
     size_t small_lens[16];
     const char **args = argc <= 16 ? small : mem_alloc(sizeof(char *) * (size_t)argc);
@@ -1083,6 +1150,17 @@ static long long upstream_cron(ev_loop *loop, long long id, void *data) {
         linkinfo *li = links[i];
         upstream_link_cron(li->link, now);
         if (upstream_link_state(li->link) == LINK_IDLE && li->retry_at_ms <= now) upstream_link_connect(li->link);
+    }
+    for (linkinfo *b = U.blocking, *next; b; b = next) {
+        next = b->next_block;
+        if (b->blocked && !b->blocked->slot) {
+            /* Its client went away: closing the connection unblocks the
+             * command upstream. A command in flight is freed as its reply
+             * never comes (fwd_reply); one not sent yet with the link. */
+            bury(b);
+            continue;
+        }
+        upstream_link_cron(b->link, now);
     }
     if (U.hold_head) drain_hold();
     if (U.mode == MODE_CLUSTER && !U.refresh_inflight && now - U.last_refresh_ms >= cfg.upstream_refresh_period)
@@ -1160,6 +1238,7 @@ void upstream_shutdown(void) {
         pub_free(p);
     }
     U.hold_tail = NULL;
+    while (U.blocking) bury(U.blocking);
     linkinfo *links[UPSTREAM_MAX_LINKS];
     int n = all_links(links, UPSTREAM_MAX_LINKS);
     for (int i = 0; i < n; i++) bury(links[i]);
@@ -1219,6 +1298,7 @@ void upstream_info(buf *o) {
     buf_printf(o, "upstream_publish_held_now:%zu\r\n", U.hold_count);
     buf_printf(o, "upstream_publish_failed:%lld\r\n", U.st.failed);
     buf_printf(o, "upstream_publish_moved:%lld\r\n", U.st.moved);
+    buf_printf(o, "upstream_blocking_links:%d\r\n", U.blocking_count);
     buf_printf(o, "upstream_reconnects:%lld\r\n", U.st.reconnects);
     buf_printf(o, "upstream_topology_refreshes:%lld\r\n", U.st.refreshes);
     buf_printf(o, "upstream_gaps:%lld\r\n", U.st.gaps);

@@ -36,9 +36,11 @@ void upstream_publish(client *c, bool shard, const char *ch, size_t chlen, const
  * c's replies; -UPSTREAMDOWN at once when no link can take it. For the
  * Streams commands of channel history on a relay. map_as_pairs: the
  * command's RESP2 form of a top-level map is an array of [key, value]
- * pairs (XREAD), not a flat array. */
+ * pairs (XREAD), not a flat array. blocking (XREAD BLOCK): the command
+ * gets an upstream connection of its own, closed once it is answered or
+ * its client goes away. */
 typedef struct slice slice;
-void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs);
+void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs, bool blocking);
 
 /* The INFO "upstream" section's lines. */
 void upstream_info(buf *o);

@@ -74,6 +74,7 @@ struct upstream_link {
     bool write_armed;
     bool on_flush_list;
     unsigned gen;                   /* connection number: events of an earlier one are stale */
+    bool blocking;                  /* carries one blocking command: no PINGs, no reply timeout once up */
     rreader *rd;                    /* owned */
     conn_out out;                   /* owned: bytes for the socket */
     req *fifo;                      /* owned: ring of requests sent */
@@ -562,6 +563,7 @@ void upstream_link_cron(upstream_link *l, long long now) {
         return;
     }
     if (l->state < LINK_HELLO) return;
+    if (l->blocking && l->state == LINK_UP) return; /* its command may wait as long as it asked */
     if (l->fifo_count && now - fifo_at(l, 0)->sent_ms > cfg.upstream_ping_timeout) {
         snprintf(why, sizeof(why), "no reply for %lld ms", now - fifo_at(l, 0)->sent_ms);
         upstream_link_close(l, why);
@@ -587,6 +589,7 @@ int upstream_link_port(const upstream_link *l) { return l->port; }
 const char *upstream_link_addr(const upstream_link *l) { return l->addr; }
 const char *upstream_link_role(const upstream_link *l) { return l->role[0] ? l->role : "unknown"; }
 void *upstream_link_owner(const upstream_link *l) { return l->owner; }
+void upstream_link_set_blocking(upstream_link *l) { l->blocking = true; }
 void upstream_link_set_role(upstream_link *l, const char *role) {
     if (l->state == LINK_UP) snprintf(l->role, sizeof(l->role), "%s", role);
 }

@@ -90,6 +90,9 @@ int upstream_link_port(const upstream_link *l);
 /* "host:port" (borrowed). */
 const char *upstream_link_addr(const upstream_link *l);
 const char *upstream_link_role(const upstream_link *l);
+/* Marks a link made for one blocking command (XREAD BLOCK): once up it
+ * sends no PINGs and has no reply timeout. */
+void upstream_link_set_blocking(upstream_link *l);
 /* What the owner learnt of the node's role since HELLO (a cluster map). */
 void upstream_link_set_role(upstream_link *l, const char *role);
 void *upstream_link_owner(const upstream_link *l);

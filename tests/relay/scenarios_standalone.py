@@ -467,7 +467,8 @@ def relay_history_forward(t):
     """The Streams commands of channel history go upstream through a relay
     and their replies come back unchanged (RESP2 and RESP3): over our node
     with channel-history, and over a redis-server whose streams the
-    application writes. XREAD BLOCK is refused on a relay (for now)."""
+    application writes. XREAD BLOCK goes on an upstream connection of its
+    own, closed when it is answered or its client leaves."""
     ours = t.ours("up", conf=['channel-history "h.*" 100'])
     redis = t.redis("up2")
     for up, key, write in ((ours, "h.one", ("PUBLISH", "h.one", "m%d")),
@@ -489,8 +490,33 @@ def relay_history_forward(t):
                         % (" ".join(cmd), resp, up.kind, got, want))
             d.close()
             v.close()
-        try:
-            Client(H, r.port).call("XREAD", "BLOCK", "10", "STREAMS", key, "$")
-            raise Fail("XREAD BLOCK through a relay was not refused")
-        except RespError as e:
-            t.check("not served through a relay" in str(e), "XREAD BLOCK: %s" % e)
+        # XREAD BLOCK through the relay: its own upstream connection.
+        for resp in (2, 3):
+            d, v = Client(H, up.port, resp=resp), Client(H, r.port, resp=resp)
+            cmd = ("XREAD", "BLOCK", "50", "STREAMS", key, "$")
+            want, got = d.call_raw(*cmd), v.call_raw(*cmd)
+            t.check(got == want, "XREAD BLOCK timeout via the relay (RESP%d): %r, upstream %r" % (resp, got, want))
+            d.close()
+            v.close()
+        reader = Client(H, r.port)
+        reader.send("XREAD", "BLOCK", "0", "STREAMS", key, "$")
+        wait_for(lambda: int(relay_info(r.port).get("upstream_blocking_links", 0)) == 1, 5,
+                 "the relay opened a blocking link")
+        if up.kind == "ours":
+            wait_for(lambda: "history_blocked_readers:1" in Client(H, up.port).call("INFO", "history"), 5,
+                     "the upstream holds the blocked reader")
+        Client(H, r.port).call(*[a % 99 if "%d" in a else a for a in write])
+        got = reader.read_reply(5)
+        t.check(isinstance(got, list) and got[0][0] == key and got[0][1][0][1][1] == "m99",
+                "the blocked reader through the relay got %r" % (got,))
+        reader.close()
+        # A reader that leaves while blocked: the relay closes its link.
+        leaver = Client(H, r.port)
+        leaver.send("XREAD", "BLOCK", "0", "STREAMS", key, "$")
+        wait_for(lambda: int(relay_info(r.port).get("upstream_blocking_links", 0)) == 1, 5, "a blocking link")
+        leaver.close()
+        wait_for(lambda: int(relay_info(r.port).get("upstream_blocking_links", 0)) == 0, 5,
+                 "the relay closed the link of a reader that left")
+        if up.kind == "ours":
+            wait_for(lambda: "history_blocked_readers:0" in Client(H, up.port).call("INFO", "history"), 5,
+                     "the upstream let go of the reader")
