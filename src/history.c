@@ -460,9 +460,10 @@ history *history_find(const char *ch, size_t len) {
 
 history *history_for_publish(const char *ch, size_t len) {
     if (history_rule_count == 0) return NULL;
+    /* Misses first: a channel without history costs one lookup. */
+    if (dict_find(H.misses, ch, len)) return NULL;
     history *h = dict_fetch(H.histories, ch, len);
     if (h) return h;
-    if (dict_find(H.misses, ch, len)) return NULL;
     const rule *r = rule_for(ch, len);
     if (!r) {
         if (dict_size(H.misses) >= MISS_CACHE_MAX) {
