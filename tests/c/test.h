@@ -20,6 +20,14 @@ typedef struct test_case {
     void (*fn)(void);
 } test_case;
 
+struct buf;
+/* test_util.c: copies len bytes so that the last one sits just before a
+ * PROT_NONE page (one arena, reused by every call: the previous copy is
+ * gone). */
+char *test_guarded(const void *data, size_t len);
+/* Appends s to out, bytes outside printable ASCII (and [ ] , \) as \xhh. */
+void test_render_bytes(struct buf *out, const char *s, size_t len);
+
 /* Set by a failing assertion; reset by the runner before each test. */
 extern int test_failed;
 

@@ -40,42 +40,6 @@
  * Guarded buffers and the feeding driver
  * ======================================================================== */
 
-static char *arena;      /* writable bytes, then one PROT_NONE page */
-static size_t arena_len; /* writable bytes */
-
-/* Copies len bytes so that the last one sits just before the guard page. */
-static char *guarded(const void *data, size_t len) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (arena == NULL || len > arena_len) {
-        if (arena) munmap(arena, arena_len + page);
-        size_t n = (len + page - 1) / page * page;
-        if (n == 0) n = page;
-        arena = mmap(NULL, n + page, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (arena == MAP_FAILED || mprotect(arena + n, page, PROT_NONE) != 0) {
-            perror("mmap");
-            abort();
-        }
-        arena_len = n;
-    }
-    char *dst = arena + arena_len - len;
-    if (len) memcpy(dst, data, len);
-    return dst;
-}
-
-static void render_arg(buf *out, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= '!' && c <= '~' && c != '[' && c != ']' && c != ',' && c != '\\') {
-            buf_append_char(out, (char)c);
-        } else {
-            char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            buf_append(out, e, 4);
-        }
-    }
-}
-
 typedef struct feed_opts {
     bool unauth;        /* parser.unauthenticated */
     long long max_bulk; /* 0: default */
@@ -109,7 +73,7 @@ static void run_feed(const char *in, size_t len, const size_t *cuts, size_t ncut
         if (upto < fed) upto = fed;
         buf_append(&q, in + fed, upto - fed);
         fed = upto;
-        char *g = guarded(q.data, q.len);
+        char *g = test_guarded(q.data, q.len);
         while ((rc = resp_parse(&p, g, q.len)) == RESP_OK) {
             size_t pos = resp_parser_pos(&p);
             if (p.argc == 0 || pos > q.len)
@@ -122,7 +86,7 @@ static void run_feed(const char *in, size_t len, const size_t *cuts, size_t ncut
             buf_append_str(&out->cmds, p.inline_cmd ? "i[" : "m[");
             for (size_t i = 0; i < p.argc; i++) {
                 if (i) buf_append_char(&out->cmds, ',');
-                render_arg(&out->cmds, g + p.argv[i].off, p.argv[i].len);
+                test_render_bytes(&out->cmds, g + p.argv[i].off, p.argv[i].len);
             }
             buf_append_char(&out->cmds, ']');
         }
@@ -629,7 +593,7 @@ static void test_wanted(void) {
         resp_parser p;
         resp_parser_init(&p);
         size_t len = strlen(cases[i].in);
-        char *g = guarded(cases[i].in, len);
+        char *g = test_guarded(cases[i].in, len);
         int rc;
         while ((rc = resp_parse(&p, g, len)) == RESP_OK) continue;
         size_t wanted = resp_parser_wanted(&p);
@@ -695,7 +659,7 @@ static void test_init_defaults(void) {
 static void test_inline_in_place(void) {
     char line[] = "ECHO \"a\\x41\\n\" 'q\\'z'\r\nPING\r\n";
     size_t len = sizeof(line) - 1;
-    char *g = guarded(line, len);
+    char *g = test_guarded(line, len);
     resp_parser p;
     resp_parser_init(&p);
     TEST_EQ_INT(resp_parse(&p, g, len), RESP_OK);
@@ -784,7 +748,7 @@ static void random_command(buf *in, buf *want, bool unbounded) {
         buf_append(in, data, n);
         buf_append(in, "\r\n", 2);
         if (a) buf_append_char(want, ',');
-        render_arg(want, data, n);
+        test_render_bytes(want, data, n);
     }
     buf_append_char(want, ']');
 }

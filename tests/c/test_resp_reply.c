@@ -44,41 +44,6 @@
  * Guarded chunks, rendering and the feeding driver
  * ======================================================================== */
 
-static char *arena;      /* writable bytes, then one PROT_NONE page */
-static size_t arena_len; /* writable bytes */
-
-static const char *guarded(const void *data, size_t len) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (arena == NULL || len > arena_len) {
-        if (arena) munmap(arena, arena_len + page);
-        size_t n = (len + page - 1) / page * page;
-        if (n == 0) n = page;
-        arena = mmap(NULL, n + page, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (arena == MAP_FAILED || mprotect(arena + n, page, PROT_NONE) != 0) {
-            perror("mmap");
-            abort();
-        }
-        arena_len = n;
-    }
-    char *dst = arena + arena_len - len;
-    if (len) memcpy(dst, data, len);
-    return dst;
-}
-
-static void render_bytes(buf *out, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= '!' && c <= '~' && c != '[' && c != ']' && c != ',' && c != '\\') {
-            buf_append_char(out, (char)c);
-        } else {
-            char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            buf_append(out, e, 4);
-        }
-    }
-}
-
 /* Renders r; returns false (with why) if an invariant is broken. */
 static bool render(buf *out, const rreply *r, char *why, size_t whylen) {
     static const char tag[] = {'+', '-', ':', '$', '_', ',', '#', '(', '*', '%', '~', '>'};
@@ -121,7 +86,7 @@ static bool render(buf *out, const rreply *r, char *why, size_t whylen) {
             snprintf(why, whylen, "string not NUL-terminated");
             return false;
         }
-        render_bytes(out, r->str, r->len);
+        test_render_bytes(out, r->str, r->len);
         break;
     }
     return true;
@@ -151,7 +116,7 @@ static void run_feed(const char *in, size_t len, const size_t *cuts, size_t ncut
     for (size_t c = 0; c <= ncuts && rc != RREADER_ERR && !out->bad[0]; c++) {
         size_t upto = c < ncuts ? cuts[c] : len;
         if (upto < fed) upto = fed;
-        rreader_feed(r, guarded(in + fed, upto - fed), upto - fed);
+        rreader_feed(r, test_guarded(in + fed, upto - fed), upto - fed);
         fed = upto;
         rreply *rep;
         while ((rc = rreader_next(r, &rep)) == RREADER_OK) {
