@@ -502,9 +502,10 @@ def relay_history_forward(t):
         reader.send("XREAD", "BLOCK", "0", "STREAMS", key, "$")
         wait_for(lambda: int(relay_info(r.port).get("upstream_blocking_links", 0)) == 1, 5,
                  "the relay opened a blocking link")
-        if up.kind == "ours":
-            wait_for(lambda: "history_blocked_readers:1" in Client(H, up.port).call("INFO", "history"), 5,
-                     "the upstream holds the blocked reader")
+        # `$` is resolved when the XREAD reaches the upstream: publish only
+        # once the upstream holds it blocked.
+        wait_for(lambda: parse_info(Client(H, up.port).call("INFO", "clients")).get("blocked_clients") == "1", 5,
+                 "the upstream holds the blocked reader")
         Client(H, r.port).call(*[a % 99 if "%d" in a else a for a in write])
         got = reader.read_reply(5)
         t.check(isinstance(got, list) and got[0][0] == key and got[0][1][0][1][1] == "m99",
