@@ -273,8 +273,10 @@ static void evict_for_memory(void) {
     long long n = 0;
     while (H.bytes > H.max_memory && H.heap_len > 0) {
         history *h = H.heap[0];
+        history_id id = history_at(h, 0)->id;
         drop_front(h, 1);
         head_changed(h);
+        if (h->log) history_log_evicted(h, id);
         n++;
     }
     if (n == 0) return;
@@ -340,7 +342,15 @@ void history_append_loaded(history *h, frame *f, size_t off, size_t payload_len,
     long long now = mono_ms(), wall = util_time_ms();
     long long age = wall > 0 && (uint64_t)wall > id.ms ? wall - (long long)id.ms : 0;
     append_entry(h, f, off, payload_len, id, now - age);
-    trim_after_append(h, now);
+    /* Not the memory cap: files replay one after the other, and their
+     * recorded evictions (TRIM records) trail by a record; history_loaded()
+     * applies the cap once everything is in. */
+    trim_count(h);
+    trim_age(h, now);
+}
+
+void history_loaded(void) {
+    evict_for_memory();
 }
 
 static size_t bound(const history *h, history_id id, bool upper) {

@@ -103,6 +103,8 @@ history_id history_append(history *h, frame *f, size_t off, size_t payload_len);
 /* Appends an entry read back from disk with exactly id (ids only grow:
  * last_id becomes the larger of both); its age counts from id's ms. */
 void history_append_loaded(history *h, frame *f, size_t off, size_t payload_len, history_id id);
+/* After the last history_append_loaded(): applies the memory cap. */
+void history_loaded(void);
 /* XDEL: removes the entry with exactly id; 1 if it was there, else 0. */
 int history_delete(history *h, history_id id);
 /* XTRIM MAXLEN / MINID. approx: only whole modeled nodes go (see

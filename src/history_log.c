@@ -48,6 +48,8 @@ typedef struct history_log_file {
     long long live;           /* bytes of records still alive */
     long long pending;        /* bytes written since the last fdatasync */
     bool broken;              /* last write failed: memory-only until rewritten */
+    bool trim_pending;        /* entries up to trim_id were evicted, not yet recorded */
+    history_id trim_id;
     struct history_log_file *prev, *next;
 } history_log_file;
 
@@ -261,6 +263,18 @@ static void file_write_scratch(history_log_file *lf) {
     if (L.policy == HISTORY_LOG_FSYNC_ALWAYS) file_sync(lf);
 }
 
+/* Empties the scratch buffer for lf's next write, starting it with the
+ * TRIM record of entries the memory cap evicted since lf's last record:
+ * one write(2) carries both, and the eviction is on disk before any
+ * later record. */
+static void scratch_start(history_log_file *lf) {
+    L.scratch.len = 0;
+    if (!lf->trim_pending) return;
+    history_log_record t = {.type = HISTORY_LOG_REC_TRIM, .id = lf->trim_id};
+    history_log_encode(&L.scratch, &t);
+    lf->trim_pending = false;
+}
+
 /* ------------------------------------------------------------------------
  * Files
  * ------------------------------------------------------------------------ */
@@ -411,6 +425,7 @@ static int file_rewrite(history_log_file *lf) {
     lf->live = size;
     lf->pending = 0;
     lf->broken = false;
+    lf->trim_pending = false;   /* the new file holds what memory holds */
     L.last_sync_ms = util_time_ms();
     buf_free(&tmp);
     buf_free(&out);
@@ -462,7 +477,7 @@ void history_log_appended(history *h, const history_entry *e) {
     const char *bulk = history_entry_bulk(e, &blen);
     history_log_record r = {.type = HISTORY_LOG_REC_ENTRY, .id = e->id,
                             .data = bulk + (blen - e->payload_len - 2), .len = e->payload_len};
-    L.scratch.len = 0;
+    scratch_start(lf);
     history_log_encode(&L.scratch, &r);
     file_write_scratch(lf);
 }
@@ -474,9 +489,23 @@ void history_log_released(history *h, const history_entry *e) {
 static void small_record(history *h, int type, history_id id) {
     if (L.loading || h->log->broken) return;
     history_log_record r = {.type = type, .id = id};
-    L.scratch.len = 0;
+    scratch_start(h->log);
     history_log_encode(&L.scratch, &r);
     file_write_scratch(h->log);
+}
+
+void history_log_evicted(history *h, history_id id) {
+    history_log_file *lf = h->log;
+    if (lf->broken) return;
+    if (!lf->trim_pending || history_id_cmp(id, lf->trim_id) > 0) lf->trim_id = id;
+    lf->trim_pending = true;
+}
+
+/* Writes lf's pending eviction record alone (cron, shutdown). */
+static void flush_evictions(history_log_file *lf) {
+    if (!lf->trim_pending || lf->broken) return;
+    scratch_start(lf);
+    file_write_scratch(lf);
 }
 
 void history_log_deleted(history *h, history_id id) {
@@ -492,6 +521,7 @@ void history_log_destroyed(history *h, bool remove_file) {
     if (remove_file) {
         if (unlink(lf->path) == -1 && errno != ENOENT) disk_error("unlink", lf->path);
     } else {
+        flush_evictions(lf);
         file_sync(lf);
     }
     file_free(lf);
@@ -652,6 +682,7 @@ int history_log_start(const char *dir, char *err, size_t errlen) {
     }
     closedir(d);
     L.loading = false;
+    history_loaded();
     log_notice("Channel history loaded from %s: %lld files, %lld entries read in %.3f seconds", dir, files,
                L.loaded_entries - entries0, (double)(util_monotonic_us() - t0) / 1e6);
     return 0;
@@ -663,6 +694,7 @@ void history_log_set_fsync(int policy) {
 
 void history_log_shutdown(void) {
     while (L.files) {
+        flush_evictions(L.files);
         file_sync(L.files);
         file_free(L.files);
     }
@@ -692,6 +724,7 @@ void history_log_cron(void) {
             if (file_rewrite(lf) == 0) L.compactions++;
             continue;
         }
+        flush_evictions(lf);
         if (L.policy == HISTORY_LOG_FSYNC_EVERYSEC) file_sync(lf);
     }
 }

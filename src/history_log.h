@@ -25,8 +25,10 @@
  *     first torn or corrupt one, where the file is truncated (logged). Ids,
  *     entries-added and max-deleted-entry-id continue from the file.
  *     Files whose channel no rule matches are left as they are.
- *   - XDEL and XTRIM are logged as records; trimming by count, age and the
- *     memory cap is not (it is redone on load). The cron rewrites a file
+ *   - XDEL and XTRIM are logged as records, and so is eviction by the
+ *     memory cap (with the history's next record, or by the cron within a
+ *     second: load order must not decide what the cap evicts again);
+ *     trimming by count and age is not (it is redone on load). The cron rewrites a file
  *     (temp file, fdatasync, rename, directory fsync) once its dead
  *     records outweigh its live ones (and exceed HISTORY_LOG_COMPACT_MIN
  *     bytes), so disk use stays within about twice the live entries.
@@ -106,6 +108,10 @@ void history_log_appended(history *h, const history_entry *e);
 void history_log_released(history *h, const history_entry *e);
 void history_log_deleted(history *h, history_id id);
 void history_log_trimmed(history *h, history_id last_removed);
+/* The memory cap evicted h's entries up to id: recorded as a TRIM with h's
+ * next record, or by the cron within a second (a crash in between brings
+ * them back on load, where the cap evicts again). */
+void history_log_evicted(history *h, history_id id);
 void history_log_destroyed(history *h, bool remove_file);
 
 typedef struct history_log_stats {

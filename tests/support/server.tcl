@@ -396,6 +396,9 @@ proc proc_start {argv {dir ""}} {
     set err [file join $dir err.log]
     set pidfile [file join $dir wrapper.pid]
     set status [file join $dir exit.status]
+    # A restart in the same directory: the previous run's pid and status
+    # would otherwise be read as this one's.
+    file delete $pidfile $status
     set wrapper {bin=$1; out=$2; err=$3; pf=$4; st=$5; shift 5; "$bin" "$@" >"$out" 2>"$err" </dev/null & echo $! >"$pf"; wait $!; echo $? >"$st"}
     exec sh -c $wrapper sh $::opt(server_bin) $out $err $pidfile $status {*}$argv &
     set pid ""

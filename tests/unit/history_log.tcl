@@ -5,9 +5,6 @@
 
 proc hl_start {dir port {extra ""}} {
     set conf [proc_config $dir $port "channel-history \"h.*\" 100000\nchannel-history \"s.*\" 5\nchannel-history-dir hist\n$extra"]
-    # A restart reuses the directory: the wrapper's pid and status files
-    # of the previous run must go, or proc_start would read them.
-    file delete [file join $dir wrapper.pid] [file join $dir exit.status]
     set p [proc_start [list $conf] $dir]
     proc_wait_ready $p $port
     return $p
@@ -83,6 +80,41 @@ tags {history ours external:skip} {
             set last [dict get [$c xinfo stream h.a] last-generated-id]
             set id [$c xadd h.a * message after]
             assert {[hl_id_less $last $id]}
+            $c close
+            hl_stop $p
+        } finally {
+            proc_cleanup $p
+        }
+    }
+
+    test {History: entries the memory cap evicted stay evicted after a restart} {
+        # Interleaved publishes to two channels: the cap keeps the newest of
+        # both. Were evictions not on disk, loading one file after the
+        # other would let load order pick what the cap evicts again.
+        set dir [proc_dir]
+        set port [find_available_port]
+        set p [hl_start $dir $port "channel-history-max-memory 30000\n"]
+        try {
+            set c [redis_client 127.0.0.1 $port]
+            set payload [string repeat x 300]
+            for {set i 0} {$i < 300} {incr i} {
+                $c publish h.ev1 "$i $payload"
+                $c publish h.ev2 "$i $payload"
+            }
+            assert_lessthan 0 [hl_info $c history_evictions]
+            set before [list [$c xrange h.ev1 - +] [$c xrange h.ev2 - +]]
+            assert_lessthan 10 [llength [lindex $before 0]]
+            assert_lessthan 10 [llength [lindex $before 1]]
+            assert_lessthan [llength [lindex $before 0]] 300
+            set xb [list [hl_xinfo $c h.ev1] [hl_xinfo $c h.ev2]]
+            $c close
+            hl_stop $p
+
+            set p [hl_start $dir $port "channel-history-max-memory 30000\n"]
+            set c [redis_client 127.0.0.1 $port]
+            assert_equal $before [list [$c xrange h.ev1 - +] [$c xrange h.ev2 - +]]
+            assert_equal $xb [list [hl_xinfo $c h.ev1] [hl_xinfo $c h.ev2]]
+            assert_equal 0 [hl_info $c history_evictions] "evictions while loading"
             $c close
             hl_stop $p
         } finally {
