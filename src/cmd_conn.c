@@ -13,6 +13,7 @@
 #include "info.h"
 #include "mem.h"
 #include "resp.h"
+#include "upstream.h"
 #include "version.h"
 
 /* ------------------------------------------------------------------------
@@ -476,7 +477,7 @@ void cmd_client_no_touch(client *c, int argc, slice *argv) {
 }
 
 void cmd_client_unblock(client *c, int argc, slice *argv) {
-    /* Only XREAD BLOCK blocks here (cmd_history.c). */
+    /* Only XREAD BLOCK blocks: here (cmd_history.c) or, on a relay, upstream. */
     long long id;
     if (!util_parse_ll(argv[2].ptr, argv[2].len, &id)) {
         client_add_error(c, ERR_NOT_INTEGER);
@@ -495,7 +496,7 @@ void cmd_client_unblock(client *c, int argc, slice *argv) {
         return;
     }
     client *target = id > 0 ? client_by_id((uint64_t)id) : NULL;
-    bool done = target && cmd_history_unblock(target, error);
+    bool done = target && (cmd_history_unblock(target, error) || upstream_unblock(target, error));
     resp_add_int(client_reply_buf(c), done ? 1 : 0);
 }
 

@@ -110,6 +110,7 @@ typedef struct pub_rec {
 typedef struct fwd_rec {
     int kind;                     /* REC_FWD */
     client_slot *slot;            /* borrowed: NULL once nobody waits */
+    client *c;                    /* borrowed, valid while slot is set: who asked */
     int proto;                    /* the client's protocol when it asked */
     bool pairs;                   /* RESP2: a top-level map is an array of [key, value] pairs */
     int argc;                     /* a blocking command's arguments, kept until its link is up */
@@ -1083,6 +1084,7 @@ void upstream_forward(client *c, int argc, const slice *argv, const slice *key, 
     }
     fwd_rec *f = mem_calloc(sizeof(*f));
     f->kind = REC_FWD;
+    f->c = c;
     f->proto = c->resp;
     f->pairs = map_as_pairs;
     if (!(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP))) f->slot = client_slot_open(c, &f->slot);
@@ -1119,6 +1121,23 @@ void upstream_forward(client *c, int argc, const slice *argv, const slice *key, 
         mem_free(args);
         mem_free(lens);
     }
+}
+
+bool upstream_unblock(client *c, bool error) {
+    for (linkinfo *b = U.blocking; b; b = b->next_block) {
+        fwd_rec *f = b->blocked;
+        if (!f || !f->slot || f->c != c) continue;
+        /* Answered here as the upstream would; closing the connection
+         * unblocks the command there. */
+        buf r = {0};
+        if (error) resp_add_error(&r, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else resp_add_null_array(&r, f->proto);
+        client_slot_fill(f->slot, r.data, r.len);
+        buf_free(&r);
+        bury(b);
+        return true;
+    }
+    return false;
 }
 
 static void on_reply(upstream_link *l, void *cookie, const rreply *r) {

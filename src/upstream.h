@@ -41,6 +41,10 @@ void upstream_publish(client *c, bool shard, const char *ch, size_t chlen, const
  * its client goes away. */
 typedef struct slice slice;
 void upstream_forward(client *c, int argc, const slice *argv, const slice *key, bool map_as_pairs, bool blocking);
+/* CLIENT UNBLOCK of a client whose blocking command waits upstream: its
+ * reply is the null array (timeout) or -UNBLOCKED (error), the upstream
+ * connection is closed. False if c has no such command. */
+bool upstream_unblock(client *c, bool error);
 
 /* The INFO "upstream" section's lines. */
 void upstream_info(buf *o);

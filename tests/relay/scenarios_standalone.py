@@ -521,3 +521,27 @@ def relay_history_forward(t):
         if up.kind == "ours":
             wait_for(lambda: "history_blocked_readers:0" in Client(H, up.port).call("INFO", "history"), 5,
                      "the upstream let go of the reader")
+        # CLIENT UNBLOCK on the relay reaches a reader blocked upstream: it
+        # gets the bytes the upstream gives a reader unblocked there, and
+        # the upstream lets go of it.
+        def up_blocked():
+            return parse_info(Client(H, up.port).call("INFO", "clients")).get("blocked_clients")
+        for resp in (2, 3):
+            for how in ((), ("TIMEOUT",), ("ERROR",)):
+                raws = []
+                for port in (up.port, r.port):
+                    blocked = Client(H, port, resp=resp)
+                    cid = blocked.call("CLIENT", "ID")
+                    blocked.send("XREAD", "BLOCK", "0", "STREAMS", key, "$")
+                    wait_for(lambda: up_blocked() == "1", 5, "the upstream holds the reader blocked")
+                    n = Client(H, port).call("CLIENT", "UNBLOCK", str(cid), *how)
+                    t.check(n == 1, "CLIENT UNBLOCK %s %s on port %d answered %r" % (cid, how, port, n))
+                    start = blocked.parser.pos
+                    blocked.read(5)
+                    raws.append(bytes(blocked.parser.buf[start:blocked.parser.pos]))
+                    blocked.close()
+                    wait_for(lambda: up_blocked() == "0", 5, "the upstream let go of the unblocked reader")
+                t.check(raws[1] == raws[0], "CLIENT UNBLOCK %s via the relay (RESP%d over %s): the reader got %r, "
+                        "upstream %r" % (how, resp, up.kind, raws[1], raws[0]))
+        t.check(int(relay_info(r.port).get("upstream_blocking_links", 0)) == 0,
+                "no blocking link left after CLIENT UNBLOCK")
