@@ -17,8 +17,10 @@
  *     Inside EXEC, BLOCK does not block (as Redis).
  *   - One timer serves all timeouts: it is armed for the nearest deadline
  *     and re-armed after each expiry scan.
- *   - Relay mode: the commands answer an error for now; forwarding them to
- *     the upstream is issue 11's remaining part.
+ *   - Relay mode: every command goes to the upstream (upstream_forward),
+ *     its reply comes back unchanged; XREAD BLOCK waits there, on a
+ *     connection of its own, and CLIENT UNBLOCK reaches it
+ *     (upstream_unblock).
  * Socket I/O only through client.h. */
 #include "cmd_handlers.h"
 
