@@ -238,6 +238,19 @@ add_xread() { # rate label
 # on this machine and queueing sets both sides' latency.
 add_xread 20000 20k
 add_xread "$HISTORY_XREAD_RATE" 100k
+# For reference, what the request/reply model costs redis-server on the same
+# tool and load (its XREAD readers read streams the publisher XADDs to), and
+# our XREAD readers against its.
+add_xread_ref() { # rate label
+    add_hist "history-xread-redis-ref-1000x1024@$2" redis-xread redis "fanout --xread --xadd --subscribers 1000 --size 1024 --rate $1 $HDUR" \
+        redis-subscribe redis "fanout --subscribers 1000 --size 1024 --rate $1 $HDUR" \
+        "p99_us:lo p50_us:lo deliveries_per_s:hi cpu_ns_per_delivery:lo server_cpu_pct:lo"
+    add_hist "history-xread-vs-redis-1000x1024@$2" xread history "fanout --xread --subscribers 1000 --size 1024 --rate $1 $HDUR" \
+        redis-xread redis "fanout --xread --xadd --subscribers 1000 --size 1024 --rate $1 $HDUR" \
+        "p99_us:lo p50_us:lo deliveries_per_s:hi cpu_ns_per_delivery:lo server_cpu_pct:lo"
+}
+add_xread_ref 20000 20k
+add_xread_ref "$HISTORY_XREAD_RATE" 100k
 add_hist "history-catchup-100000x16" xrange history "catchup --entries 100000 --batch 1000 --size 16 $HDUR" \
     xread history "catchup --entries 100000 --batch 1000 --size 16 --catchup-cmd xread $HDUR" \
     "entries_per_s:hi:abs>=1000000 cpu_ns_per_delivery:lo server_cpu_pct:lo tool_cpu_pct:lo"
@@ -400,6 +413,9 @@ start_topo() {
         # shellcheck disable=SC2206
         [ "$1" = persist ] && extra+=($HISTORY_PERSIST_ARGS)
         start_server ours 0 "${extra[@]}" || return 1
+        RARGS=(--port "$SPORT" --server-pid "$SPID") ;;
+    redis)
+        start_server redis 0 || return 1
         RARGS=(--port "$SPORT" --server-pid "$SPID") ;;
     relay|relay-path)
         if [ "$1" = relay ]; then start_server redis 1 || return 1
@@ -670,6 +686,7 @@ SECTION=$DATA/results-$KEY.md
         echo "- other-rule: \`--channel-history '${OTHER_RULE[0]}' ${OTHER_RULE[1]}\`, which no bench channel matches: only the publish path's rule check."
         [ -n "$HISTORY_PERSIST_ARGS" ] && echo "- persist: history plus \`$HISTORY_PERSIST_ARGS\`."
         echo "- xread (history-xread-p99-*): on the history set-up, the 1000 \"subscribers\" are readers that each send \`XREAD BLOCK 0 STREAMS bench:fanout <last id>\` (from 0-0; publishing starts once INFO history counts them all blocked) and re-send it after every reply, as a consumer does; subscribe: the same paced load to 1000 SUBSCRIBE subscribers on the same set-up. Latency: from the send time in the payload to the read that brought the entry."
+        echo "- redis-xread, redis-subscribe (history-xread-redis-ref-*, history-xread-vs-redis-*): redis-server (no history) with the same readers, the publisher sending \`XADD bench:fanout * message <payload>\` for the XREAD readers (\`--xadd\`) and PUBLISH for the subscribers: what the same request/reply pattern costs Redis on this tool and load."
         echo "- xrange, xread (history-catchup-*): 100,000 messages published into the history first (no subscribers), then one reader pages through it, 1000 entries a page (\`XRANGE bench:catchup - + COUNT 1000\`, then \`(<last id>\`; or \`XREAD COUNT 1000 STREAMS bench:catchup 0-0\`, then \`<last id>\`), one pass unmeasured, then whole passes for the duration; entries_per_s = entries read per second."
         echo
         cat "$HTABLE"

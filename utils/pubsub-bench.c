@@ -114,6 +114,7 @@ typedef struct options {
     int conns_per_addr;         /* connections per source address 127.0.0.x */
     bool busy_poll;             /* spin on epoll_wait(0) during the window */
     bool xread;                 /* fanout: readers use XREAD BLOCK, not SUBSCRIBE */
+    bool xadd;                  /* publishers send XADD ch * message <payload> */
     int entries;                /* catchup: messages published before reading */
     int batch;                  /* catchup: COUNT per XRANGE / XREAD */
     bool catchup_xread;         /* catchup: XREAD COUNT instead of XRANGE */
@@ -368,6 +369,7 @@ static void on_frame(void *ctx, const rframe *f) {
         return;
     case '+': case '$':
         if (c->pending) c->pending--;
+        if (c->role == ROLE_PUB && f->type == '$') B.replies++;   /* XADD's id */
         return;
     case '*': case '>':
         break;
@@ -411,12 +413,13 @@ static void append_publish(conn *c, uint64_t now) {
         chlen = strlen(chan);
     }
     char hdr[96];
-    int h = snprintf(hdr, sizeof hdr, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n", chlen);
-    outbuf_reserve(&c->out, (size_t)h + chlen + 32 + (size_t)opt.size);
+    int h = opt.xadd ? snprintf(hdr, sizeof hdr, "*5\r\n$4\r\nXADD\r\n$%zu\r\n", chlen)
+                     : snprintf(hdr, sizeof hdr, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n", chlen);
+    outbuf_reserve(&c->out, (size_t)h + chlen + 64 + (size_t)opt.size);
     char *w = c->out.p + c->out.len;
     memcpy(w, hdr, (size_t)h); w += h;
     memcpy(w, chan, chlen); w += chlen;
-    w += sprintf(w, "\r\n$%d\r\n", opt.size);
+    w += sprintf(w, opt.xadd ? "\r\n$1\r\n*\r\n$7\r\nmessage\r\n$%d\r\n" : "\r\n$%d\r\n", opt.size);
     uint64_t seq = B.published;
     memcpy(w, &now, 8);
     memcpy(w + 8, &seq, 8);
@@ -954,8 +957,11 @@ static void history_read(conn *c, const char *p, size_t n) {
 /* The history_blocked_readers figure of INFO history, or -1. */
 static long blocked_readers(void) {
     static char text[4096];
-    return server_info(opt.port, "history", text, sizeof text)
-        ? info_field(text, "history_blocked_readers") : -1;
+    if (!server_info(opt.port, "history", text, sizeof text)) return -1;
+    long n = info_field(text, "history_blocked_readers");
+    /* redis-server: no history section; its blocked clients are the readers. */
+    if (n < 0 && server_info(opt.port, "clients", text, sizeof text)) n = info_field(text, "blocked_clients");
+    return n;
 }
 
 /* Opens n XREAD BLOCK readers of B.channel from 0-0 (so none misses the
@@ -1323,6 +1329,8 @@ static void usage(FILE *f) {
 "  --xread                    fanout: the subscribers are history readers that\n"
 "                             re-issue XREAD BLOCK 0 STREAMS ch <last id> (the\n"
 "                             channel needs a channel-history rule)\n"
+"  --xadd                     publishers send XADD ch * message <payload> instead of\n"
+"                             PUBLISH (XREAD readers on redis-server, for reference)\n"
 "  --entries N --batch N      catchup: history length, page size (100000, 1000)\n"
 "  --catchup-cmd xrange|xread catchup: XRANGE ch (id + COUNT n, or XREAD COUNT n\n"
 "  --conns-per-addr N         connections per source address 127.0.0.x\n"
@@ -1355,7 +1363,7 @@ static void parse_args(int argc, char **argv) {
         {"idle-seconds", 1, 0, 'I'}, {"slow", 1, 0, 'S'}, {"slow-rcvbuf", 1, 0, 'b'},
         {"conns-per-addr", 1, 0, 'A'}, {"busy-poll", 0, 0, 'Y'}, {"help", 0, 0, '?'},
         {"pub-port", 1, 0, 'o'}, {"sub-ports", 1, 0, 'O'}, {"wait-upstream", 0, 0, 'U'},
-        {"other-pid", 1, 0, 'q'}, {"publish-rate", 1, 0, 'Q'}, {"xread", 0, 0, 'X'},
+        {"other-pid", 1, 0, 'q'}, {"publish-rate", 1, 0, 'Q'}, {"xread", 0, 0, 'X'}, {"xadd", 0, 0, '7'},
         {"entries", 1, 0, 'e'}, {"batch", 1, 0, 'j'}, {"catchup-cmd", 1, 0, 'm'},
         {0, 0, 0, 0},
     };
@@ -1421,6 +1429,7 @@ static void parse_args(int argc, char **argv) {
             break;
         case 'Q': opt.publish_rate = arg_double(optarg, name); break;
         case 'X': opt.xread = true; break;
+        case '7': opt.xadd = true; break;
         case 'e': opt.entries = arg_int(optarg, name); break;
         case 'j': opt.batch = arg_int(optarg, name); break;
         case 'm':
