@@ -7,9 +7,12 @@
  *
  * Lookup: `histories` maps channel -> history; `misses` caches channels
  * no rule matches, emptied when it reaches MISS_CACHE_MAX names or when
- * the rules change. A PUBLISH to a channel without history with rules
- * configured thus costs two hash lookups, and the glob rules run once per
- * channel name (per cache generation).
+ * the rules change. Before both, a 256-bit set of the bytes the rules'
+ * globs can match first (all of them when a glob starts with a wildcard):
+ * a PUBLISH to a channel whose first byte no rule can start with costs a
+ * bit test; any other channel without history one hash lookup (the
+ * misses), and the glob rules run once per channel name (per cache
+ * generation).
  *
  * Memory cap: every entry gets a global insertion number; a binary
  * min-heap holds the non-empty histories keyed by their first entry's
@@ -54,6 +57,7 @@ static struct {
     rule *rules;
     dict *histories;          /* channel -> history (owned) */
     dict *misses;             /* channel -> NULL: no rule matches */
+    uint8_t first_bytes[32];  /* bit b: some rule's glob can match a name starting with byte b */
     history **heap;           /* non-empty histories by first entry's order */
     size_t heap_len, heap_cap;
     uint64_t next_order;
@@ -470,7 +474,8 @@ history *history_find(const char *ch, size_t len) {
 
 history *history_for_publish(const char *ch, size_t len) {
     if (history_rule_count == 0) return NULL;
-    /* Misses first: a channel without history costs one lookup. */
+    if (len > 0 && !(H.first_bytes[(uint8_t)ch[0] >> 3] & (1u << ((uint8_t)ch[0] & 7)))) return NULL;
+    /* Misses next: a channel without history costs one lookup. */
     if (dict_find(H.misses, ch, len)) return NULL;
     history *h = dict_fetch(H.histories, ch, len);
     if (h) return h;
@@ -568,6 +573,13 @@ int history_configure(const char *canon, char *err, size_t errlen) {
         if (i < l.argc && util_parse_ll(l.argv[i], strlen(l.argv[i]), &r->max_seconds)) i++;
     }
     config_line_free(&l);
+    memset(H.first_bytes, 0, sizeof(H.first_bytes));
+    for (size_t i = 0; i < history_rule_count; i++) {
+        uint8_t b = (uint8_t)H.rules[i].glob[0];
+        if (H.rules[i].glob_len == 0) continue;   /* matches only "" (len 0 is never filtered) */
+        if (b == '*' || b == '?' || b == '[' || b == '\\') memset(H.first_bytes, 0xff, sizeof(H.first_bytes));
+        else H.first_bytes[b >> 3] |= (uint8_t)(1u << (b & 7));
+    }
     if (!H.histories) H.histories = dict_new(&histories_type);
     if (H.misses) dict_free(H.misses);
     H.misses = dict_new(&misses_type);

@@ -225,6 +225,30 @@ start_server {tags {history ours} overrides {
         assert_match "*# History*history_rules:3*" [r info]
     }
 
+    test {Rules starting with a literal byte, a wildcard, a set or an escape all match} {
+        # The publish path skips channels whose first byte no rule can
+        # start with: each kind of glob start must still be honoured.
+        set keep [lindex [r config get channel-history] 1]
+        foreach {rules hit miss} {
+            {lit.* 10}      lit.x   Lit.x
+            {?wild 10}      zwild   zwil
+            {[pq]set 10}    qset    rset
+            {\*esc 10}      *esc    xesc
+            {* 10}          any     {}
+        } {
+            r config set channel-history $rules
+            r publish $hit m
+            assert_equal 1 [r xlen $hit] "$rules: $hit"
+            if {$miss ne ""} {
+                r publish $miss m
+                assert_equal 0 [r xlen $miss] "$rules: $miss"
+            }
+            r config set channel-history "none.* 1"
+        }
+        r config set channel-history $keep
+        assert_equal 0 [r xlen lit.x]
+    }
+
     test {Stream commands need key permissions, XADD the channel too} {
         r acl setuser hu on nopass +@all resetkeys {%R~h.*} {~w.*} resetchannels {&h.*}
         set fd [hist_connect [srv port]]
