@@ -7,7 +7,8 @@
  * (history_log_cron, once a second) fdatasyncs dirty files under
  * `everysec`, rewrites files that are mostly dead, and retries files that
  * failed. Start-up reads each file whole, replays its records through
- * history.c, and cuts the file at the first record that does not hold.
+ * history.c, skips a stretch that does not hold to the next record that
+ * does (then rewrites the file), and cuts a tail that has none.
  *
  * Each open file keeps: its size (always a whole number of records: a
  * short or failed write is cut back with ftruncate), its live bytes (the
@@ -64,7 +65,7 @@ static struct {
     long long last_cron_ms;
     long long last_sync_ms;   /* wall ms of the last successful fsync (or start) */
     long long fsyncs, fsync_us_total, fsync_us_max;
-    long long write_errors, compactions, loaded_entries, truncated_files;
+    long long write_errors, compactions, loaded_entries, truncated_files, skipped_records;
     long long last_err_log_ms, errors_since_log;
     char last_error[256];
 } L = {.policy = HISTORY_LOG_FSYNC_EVERYSEC};
@@ -590,6 +591,33 @@ static void replay(history *h, const history_log_record *r) {
     }
 }
 
+#define RESYNC_CRC_BUDGET (64LL << 20)   /* bytes checksummed looking for the next record */
+
+/* After a record that does not hold at pos: the offset of the next one
+ * that does (a whole record with a valid checksum, and if an entry, one
+ * past what loaded so far), or data->len if there is none. A crash tears
+ * only the tail, where this finds nothing; a flipped byte or a bad sector
+ * in the middle then costs only the records it hit. The search gives up
+ * past RESYNC_CRC_BUDGET checksummed bytes (garbage with plausible
+ * lengths would make it quadratic). */
+static size_t resync(const buf *data, size_t pos, const history *h) {
+    long long budget = RESYNC_CRC_BUDGET;
+    for (size_t q = pos + 1; q + HISTORY_LOG_FRAME_LEN + 17 <= data->len && budget > 0; q++) {
+        const unsigned char *s = (const unsigned char *)data->data + q;
+        unsigned type = s[HISTORY_LOG_FRAME_LEN];
+        if (type < HISTORY_LOG_REC_META || type > HISTORY_LOG_REC_TRIM) continue;
+        uint32_t body_len = get_u32(s);
+        if (body_len < 17 || body_len > data->len - q - HISTORY_LOG_FRAME_LEN) continue;
+        budget -= body_len;
+        history_log_record r;
+        size_t used;
+        if (history_log_decode(data->data + q, data->len - q, &r, &used) != HISTORY_LOG_OK) continue;
+        if (r.type == HISTORY_LOG_REC_ENTRY && history_id_cmp(r.id, h->last_id) <= 0) continue;
+        return q;
+    }
+    return data->len;
+}
+
 static void load_file(const char *name) {
     buf pb = {0};
     buf_printf(&pb, "%s/%s", L.dir, name);
@@ -627,9 +655,20 @@ static void load_file(const char *name) {
     }
     size_t pos = used;
     long long records = 0;
+    bool skipped = false;
     while (pos < data.len) {
         st = history_log_decode(data.data + pos, data.len - pos, &r, &used);
-        if (st != HISTORY_LOG_OK) break;
+        if (st != HISTORY_LOG_OK) {
+            size_t next = resync(&data, pos, h);
+            if (next == data.len) break;
+            log_warning("!!! Warning: history file %s: %s record at offset %zu; skipped %zu bytes to the next "
+                        "record that holds. The file will be rewritten without them.",
+                        path, st == HISTORY_LOG_TORN ? "torn (short)" : "corrupt", pos, next - pos);
+            L.skipped_records++;
+            skipped = true;
+            pos = next;
+            continue;
+        }
         replay(h, &r);
         pos += used;
         records++;
@@ -644,6 +683,9 @@ static void load_file(const char *name) {
     log_verbose("History of channel loaded from %s: %lld records, %zu entries kept", path, records, h->count);
     history_log_file *lf = file_attach(h, path, fd, (long long)pos, 0);
     lf->live = live_bytes(h);
+    /* Skipped bytes stay out of the file (a failed rewrite: skipped again
+     * at the next load). */
+    if (skipped) file_rewrite(lf);
     buf_free(&data);
 }
 
@@ -747,5 +789,6 @@ void history_log_get_stats(history_log_stats *st) {
     st->compactions = L.compactions;
     st->loaded_entries = L.loaded_entries;
     st->truncated_files = L.truncated_files;
+    st->skipped_records = L.skipped_records;
     st->last_error = L.last_error;
 }

@@ -21,8 +21,10 @@
  *     until a rewrite from memory succeeds (retried by the cron each
  *     second). Publishing never fails because of the disk.
  *   - Start-up (history_log_start) loads every *.hlog file whose channel a
- *     rule matches: each record whose checksum passes, in order, up to the
- *     first torn or corrupt one, where the file is truncated (logged). Ids,
+ *     rule matches: each record whose checksum passes, in order. A record
+ *     that does not hold is skipped up to the next one that does (logged;
+ *     the file is then rewritten); when none follows, the file is
+ *     truncated there (a torn tail, logged). Ids,
  *     entries-added and max-deleted-entry-id continue from the file.
  *     Files whose channel no rule matches are left as they are.
  *   - XDEL and XTRIM are logged as records, and so is eviction by the
@@ -122,6 +124,7 @@ typedef struct history_log_stats {
     long long fsyncs, fsync_us_total, fsync_us_max;
     long long write_errors, compactions, broken_files;
     long long loaded_entries, truncated_files;
+    long long skipped_records;    /* bad stretches in the middle of files, skipped at load */
     const char *last_error;       /* "" if none */
 } history_log_stats;
 void history_log_get_stats(history_log_stats *st);

@@ -311,6 +311,7 @@ static void section_history(buf *o) {
     buf_printf(o, "history_last_disk_error:%s\r\n", ls.last_error);
     buf_printf(o, "history_loaded_entries:%lld\r\n", ls.loaded_entries);
     buf_printf(o, "history_truncated_files:%lld\r\n", ls.truncated_files);
+    buf_printf(o, "history_skipped_records:%lld\r\n", ls.skipped_records);
 }
 
 typedef struct section {

@@ -87,6 +87,52 @@ tags {history ours external:skip} {
         }
     }
 
+    test {History: a corrupt record in the middle of a file costs only that record} {
+        set dir [proc_dir]
+        set port [find_available_port]
+        set p [hl_start $dir $port]
+        try {
+            set c [redis_client 127.0.0.1 $port]
+            for {set i 0} {$i < 10} {incr i} {$c publish h.mid "payload number $i"}
+            set ids [lmap e [$c xrange h.mid - +] {lindex $e 0}]
+            $c close
+            hl_stop $p
+            # The file ends with the ten entry records, 41 bytes each
+            # (8 framing, type, 16 id, 16 payload): flip a payload byte of
+            # the fifth, then a length byte of the seventh.
+            set f [lindex [hl_files $dir] 0]
+            set data [read_file_bytes $f]
+            set base [expr {[string length $data] - 10 * 41}]
+            foreach at [list [expr {$base + 4 * 41 + 30}] [expr {$base + 6 * 41 + 1}]] {
+                set flipped [format %c [expr {[scan [string index $data $at] %c] ^ 0x40}]]
+                set data "[string range $data 0 [expr {$at - 1}]]$flipped[string range $data [expr {$at + 1}] end]"
+            }
+            write_file_bytes $f $data
+
+            set p [hl_start $dir $port]
+            set c [redis_client 127.0.0.1 $port]
+            set log [read_file_bytes [dict get $p stdout]]
+            assert_match "*Warning: history file *corrupt record at offset*skipped 41 bytes*" $log
+            assert_equal [concat [lrange $ids 0 3] [lindex $ids 5] [lrange $ids 7 9]] \
+                [lmap e [$c xrange h.mid - +] {lindex $e 0}]
+            assert_equal 2 [hl_info $c history_skipped_records]
+            assert_equal 0 [hl_info $c history_truncated_files]
+            set kept [$c xrange h.mid - +]
+            $c close
+            hl_stop $p
+            # Rewritten without them: the next start loads it clean.
+            set p [hl_start $dir $port]
+            set c [redis_client 127.0.0.1 $port]
+            assert_equal 0 [hl_info $c history_skipped_records]
+            assert_equal $kept [$c xrange h.mid - +]
+            assert_no_match "*Warning: history file*" [read_file_bytes [dict get $p stdout]]
+            $c close
+            hl_stop $p
+        } finally {
+            proc_cleanup $p
+        }
+    }
+
     test {History: entries the memory cap evicted stay evicted after a restart} {
         # Interleaved publishes to two channels: the cap keeps the newest of
         # both. Were evictions not on disk, loading one file after the
