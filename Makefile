@@ -7,7 +7,7 @@
 #                   channel-history scenarios included (utils/bench.sh, ~9 minutes)
 #   make bench-full every benchmark scenario (~27 minutes)
 #   make bench-relay the relay-mode scenarios alone (~1.5 minutes)
-#   make bench-history the channel-history scenarios alone (~2.5 minutes)
+#   make bench-history the channel-history scenarios alone (~5 minutes)
 #   make soak       10 minutes of mixed load with checks (utils/soak.sh);
 #                   SOAK_SECONDS=600 to change, SERVER=/usr/bin/redis-server
 #                   to run the same load against Redis
