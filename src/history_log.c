@@ -595,12 +595,12 @@ static void replay(history *h, const history_log_record *r) {
 
 /* After a record that does not hold at pos: the offset of the next one
  * that does (a whole record with a valid checksum, and if an entry, one
- * past what loaded so far), or data->len if there is none. A crash tears
+ * past the last entry loaded), or data->len if there is none. A crash tears
  * only the tail, where this finds nothing; a flipped byte or a bad sector
  * in the middle then costs only the records it hit. The search gives up
  * past RESYNC_CRC_BUDGET checksummed bytes (garbage with plausible
  * lengths would make it quadratic). */
-static size_t resync(const buf *data, size_t pos, const history *h) {
+static size_t resync(const buf *data, size_t pos, history_id last_entry) {
     long long budget = RESYNC_CRC_BUDGET;
     for (size_t q = pos + 1; q + HISTORY_LOG_FRAME_LEN + 17 <= data->len && budget > 0; q++) {
         const unsigned char *s = (const unsigned char *)data->data + q;
@@ -612,7 +612,7 @@ static size_t resync(const buf *data, size_t pos, const history *h) {
         history_log_record r;
         size_t used;
         if (history_log_decode(data->data + q, data->len - q, &r, &used) != HISTORY_LOG_OK) continue;
-        if (r.type == HISTORY_LOG_REC_ENTRY && history_id_cmp(r.id, h->last_id) <= 0) continue;
+        if (r.type == HISTORY_LOG_REC_ENTRY && history_id_cmp(r.id, last_entry) <= 0) continue;
         return q;
     }
     return data->len;
@@ -656,10 +656,15 @@ static void load_file(const char *name) {
     size_t pos = used;
     long long records = 0;
     bool skipped = false;
+    history_id last_entry = {0, 0};   /* entries' ids only grow (a META's last id may be ahead of them) */
     while (pos < data.len) {
         st = history_log_decode(data.data + pos, data.len - pos, &r, &used);
+        if (st == HISTORY_LOG_OK && r.type == HISTORY_LOG_REC_ENTRY) {
+            if (history_id_cmp(r.id, last_entry) <= 0) st = HISTORY_LOG_CORRUPT;
+            else last_entry = r.id;
+        }
         if (st != HISTORY_LOG_OK) {
-            size_t next = resync(&data, pos, h);
+            size_t next = resync(&data, pos, last_entry);
             if (next == data.len) break;
             log_warning("!!! Warning: history file %s: %s record at offset %zu; skipped %zu bytes to the next "
                         "record that holds. The file will be rewritten without them.",

@@ -17,8 +17,10 @@ snippets of each directive type.
 import os
 import re
 import subprocess
+import struct
 import sys
 import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -439,8 +441,43 @@ def gen_reply():
                               b"$6\r\nhealth\r\n", b"$4\r\nfail\r\n", b"$7\r\nloading\r\n", b":16383\r\n"])
 
 
+# fuzz_history_log: flags byte (bit 0: a HEADER for f.c first, bit 1: a
+# memory cap) + the file's bytes, records as history_log.h frames them.
+def hl_rec(body):
+    return struct.pack("<II", len(body), zlib.crc32(body)) + body
+
+
+def hl_id(ms, seq):
+    return struct.pack("<QQ", ms, seq)
+
+
+def hl_entry(ms, seq, payload):
+    return hl_rec(b"\x03" + hl_id(ms, seq) + payload)
+
+
+def gen_history_log():
+    now = 1796600000000
+    hdr = hl_rec(b"\x01RPHL\x01f.c")
+    ents = b"".join(hl_entry(now + i, 0, b"payload %d" % i) for i in range(10))
+    meta = hl_rec(b"\x02" + hl_id(now - 1, 5) + hl_id(now - 2, 0) + struct.pack("<Q", 7))
+    seeds = {
+        "valid": b"\x00" + hdr + ents,
+        "valid-autoheader": b"\x01" + ents,
+        "meta-del-trim": b"\x01" + meta + ents + hl_rec(b"\x04" + hl_id(now + 3, 0)) + hl_rec(b"\x05" + hl_id(now + 1, 0)),
+        "torn-tail": b"\x01" + ents[:-5],
+        "corrupt-middle": b"\x01" + ents[:100] + bytes([ents[100] ^ 0x40]) + ents[101:],
+        "corrupt-length": b"\x01" + ents[:124] + bytes([ents[124] ^ 0x40]) + ents[125:],
+        "capped": b"\x03" + b"".join(hl_entry(now + i, 0, b"x" * 300) for i in range(40)),
+        "ids-backwards": b"\x01" + hl_entry(now + 5, 0, b"a") + hl_entry(now + 1, 0, b"b") + hl_entry(now + 9, 0, b"c"),
+        "no-header": b"\x00" + ents,
+        "over-50": b"\x01" + b"".join(hl_entry(now + i, i, b"m") for i in range(70)),
+    }
+    for name, data in seeds.items():
+        write_seed("fuzz_history_log", name, data)
+
+
 GENERATORS = {"fuzz_resp": gen_resp, "fuzz_glob": gen_glob, "fuzz_config": gen_config,
-              "fuzz_pubsub": gen_pubsub, "fuzz_reply": gen_reply}
+              "fuzz_pubsub": gen_pubsub, "fuzz_reply": gen_reply, "fuzz_history_log": gen_history_log}
 
 
 def main():
