@@ -231,7 +231,8 @@ static void publish_generic(client *c, slice *argv, bool shard) {
     if (upstream_is_relay()) {
         /* Relay mode: the upstream publishes, and its reply is ours; local
          * subscribers get the message when it comes back from upstream.
-         * Histories are not kept in relay mode yet (issue 11). */
+         * A relay keeps no history: the upstream does (history commands
+         * are forwarded, cmd_history.c). */
         upstream_publish(c, shard, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len);
         return;
     }
