@@ -42,6 +42,18 @@ proc hl_id_less {a b} {
     return [expr {$ams < $bms || ($ams == $bms && $aseq < $bseq)}]
 }
 
+# Publishes "payload number 0..9" (16 bytes each) to ch; returns the ids.
+proc hl_publish_ten {c ch} {
+    for {set i 0} {$i < 10} {incr i} {$c publish $ch "payload number $i"}
+    return [lmap e [$c xrange $ch - +] {lindex $e 0}]
+}
+
+# data with the byte at offset at xor-ed with mask.
+proc hl_flip {data at {mask 0x20}} {
+    set flipped [format %c [expr {[scan [string index $data $at] %c] ^ $mask}]]
+    return "[string range $data 0 [expr {$at - 1}]]$flipped[string range $data [expr {$at + 1}] end]"
+}
+
 proc hl_files {dir} {
     return [lsort [glob -nocomplain -directory [file join $dir hist] *.hlog]]
 }
@@ -93,8 +105,7 @@ tags {history ours external:skip} {
         set p [hl_start $dir $port]
         try {
             set c [redis_client 127.0.0.1 $port]
-            for {set i 0} {$i < 10} {incr i} {$c publish h.mid "payload number $i"}
-            set ids [lmap e [$c xrange h.mid - +] {lindex $e 0}]
+            set ids [hl_publish_ten $c h.mid]
             $c close
             hl_stop $p
             # The file ends with the ten entry records, 41 bytes each
@@ -103,11 +114,8 @@ tags {history ours external:skip} {
             set f [lindex [hl_files $dir] 0]
             set data [read_file_bytes $f]
             set base [expr {[string length $data] - 10 * 41}]
-            foreach at [list [expr {$base + 4 * 41 + 30}] [expr {$base + 6 * 41 + 1}]] {
-                set flipped [format %c [expr {[scan [string index $data $at] %c] ^ 0x40}]]
-                set data "[string range $data 0 [expr {$at - 1}]]$flipped[string range $data [expr {$at + 1}] end]"
-            }
-            write_file_bytes $f $data
+            set data [hl_flip $data [expr {$base + 4 * 41 + 30}] 0x40]
+            write_file_bytes $f [hl_flip $data [expr {$base + 6 * 41 + 1}] 0x40]
 
             set p [hl_start $dir $port]
             set c [redis_client 127.0.0.1 $port]
@@ -214,8 +222,7 @@ tags {history ours external:skip} {
         set p [hl_start $dir $port]
         try {
             set c [redis_client 127.0.0.1 $port]
-            for {set i 0} {$i < 10} {incr i} {$c publish h.torn "payload number $i"}
-            set ids [lmap e [$c xrange h.torn - +] {lindex $e 0}]
+            set ids [hl_publish_ten $c h.torn]
             $c close
             hl_stop $p
             set f [lindex [hl_files $dir] 0]
@@ -236,9 +243,7 @@ tags {history ours external:skip} {
 
             # A corrupt byte inside the last record: cut the same way.
             set data [read_file_bytes $f]
-            set last [expr {[string length $data] - 2}]
-            set flipped [format %c [expr {[scan [string index $data $last] %c] ^ 0x20}]]
-            write_file_bytes $f "[string range $data 0 [expr {$last - 1}]]$flipped[string range $data [expr {$last + 1}] end]"
+            write_file_bytes $f [hl_flip $data [expr {[string length $data] - 2}]]
             set p [hl_start $dir $port]
             set c [redis_client 127.0.0.1 $port]
             assert_match "*Warning: history file *corrupt record at offset*" [read_file_bytes [dict get $p stdout]]
