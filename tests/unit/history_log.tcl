@@ -42,10 +42,16 @@ proc hl_id_less {a b} {
     return [expr {$ams < $bms || ($ams == $bms && $aseq < $bseq)}]
 }
 
-# Publishes "payload number 0..9" (16 bytes each) to ch; returns the ids.
-proc hl_publish_ten {c ch} {
+# Publishes "payload number 0..9" (16 bytes each) to ch on the server p
+# (listening on port, files in dir), stops it, and returns the ids and the
+# path of the history's one file.
+proc hl_ten_then_stop {p dir port ch} {
+    set c [redis_client 127.0.0.1 $port]
     for {set i 0} {$i < 10} {incr i} {$c publish $ch "payload number $i"}
-    return [lmap e [$c xrange $ch - +] {lindex $e 0}]
+    set ids [lmap e [$c xrange $ch - +] {lindex $e 0}]
+    $c close
+    hl_stop $p
+    return [list $ids [lindex [hl_files $dir] 0]]
 }
 
 # data with the byte at offset at xor-ed with mask.
@@ -104,14 +110,10 @@ tags {history ours external:skip} {
         set port [find_available_port]
         set p [hl_start $dir $port]
         try {
-            set c [redis_client 127.0.0.1 $port]
-            set ids [hl_publish_ten $c h.mid]
-            $c close
-            hl_stop $p
+            lassign [hl_ten_then_stop $p $dir $port h.mid] ids f
             # The file ends with the ten entry records, 41 bytes each
             # (8 framing, type, 16 id, 16 payload): flip a payload byte of
             # the fifth, then a length byte of the seventh.
-            set f [lindex [hl_files $dir] 0]
             set data [read_file_bytes $f]
             set base [expr {[string length $data] - 10 * 41}]
             set data [hl_flip $data [expr {$base + 4 * 41 + 30}] 0x40]
@@ -221,11 +223,7 @@ tags {history ours external:skip} {
         set port [find_available_port]
         set p [hl_start $dir $port]
         try {
-            set c [redis_client 127.0.0.1 $port]
-            set ids [hl_publish_ten $c h.torn]
-            $c close
-            hl_stop $p
-            set f [lindex [hl_files $dir] 0]
+            lassign [hl_ten_then_stop $p $dir $port h.torn] ids f
             set size [file size $f]
             # Cut 5 bytes into the last record (its payload is 16 bytes).
             exec truncate -s [expr {$size - 5}] $f
